@@ -1,0 +1,1 @@
+"""The ``labelgraph`` command line (installed under the import name ``labelgraph_cli``)."""

@@ -1,0 +1,62 @@
+"""The ``labelgraph`` entry point: a lazy click group, so ``--help`` imports no command's modules."""
+from __future__ import annotations
+
+import importlib
+import logging
+
+import click
+
+from labelgraph._version import __version__
+
+#: command name → (module in labelgraph_cli, attribute, one-line help shown by ``labelgraph --help``)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "build": ("build", "build", "Build label statistics and graphs (binary, reweighted, mlgcn, knowledge, ks)."),
+    "stats": ("build", "stats", "Compute label statistics only."),
+    "show": ("show", "show", "Summarize any labelgraph artifact (.npz)."),
+    "datasets": ("show", "datasets", "List the dataset readers: format, licence, download source."),
+    "conceptnet": ("conceptnet", "conceptnet", "Fetch, ingest and query ConceptNet edges in a local store."),
+    "embed": ("embed", "embed", "Label embeddings from GloVe, word2vec, gensim or Numberbatch files."),
+    "sweep": ("sweep", "sweep", "Graph measures over a grid of parameters."),
+    "inspect": ("inspect", "inspect", "Inspect a graph: neighbours, isolated labels, degrees."),
+    "compare": ("inspect", "compare", "Compare two graphs over the same labels."),
+    "export": ("inspect", "export", "Export a graph to graphml, gexf, csv, edgelist or pyg."),
+    "plot": ("inspect", "plot", "Plot a graph as a clustered heatmap and a network drawing."),
+    "train": ("train", "train", "Train ML-GCN or KSSNet from labelgraph's files (needs labelgraph[train])."),
+    "evaluate": ("train", "evaluate", "Evaluate a trained checkpoint (needs labelgraph[train])."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module only when that command runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr, _ = COMMANDS[name]
+        return getattr(importlib.import_module(f"labelgraph_cli.{module}"), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_) for name, (_, _, help_) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="labelgraph")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def cli(verbose: int) -> None:
+    """labelgraph: label-correlation graphs for multi-label recognition (ML-GCN, KSSNet).
+
+    \b
+    Example:
+      labelgraph build --dataset coco --tau 0.4
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    cli()

@@ -1,0 +1,399 @@
+"""The one artifact type: a labelled matrix in a ``.npz`` that numpy and scipy open directly.
+
+Layout (SPEC §4): the sparse matrix under scipy's keys ``data``, ``indices``,
+``indptr``, ``shape``, ``format``; ``labels`` (unicode array), ``kind`` and
+``meta`` (a JSON string).  Statistics files add ``n`` and ``num_samples``;
+embeddings files hold ``vectors`` (C × d float32) instead of the sparse keys.
+Nothing in a file is ever unpickled.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._atomic import atomic_write, check_writable
+from ._version import __version__
+from .errors import ArtifactError, LabelMismatchError
+
+__all__ = ["Artifact", "KINDS", "load", "require_same_labels", "content_hash"]
+
+log = logging.getLogger(__name__)
+
+#: Every artifact kind (SPEC §4).
+KINDS: tuple[str, ...] = (
+    "statistics", "probability", "binary", "reweighted", "mlgcn", "knowledge", "ks", "embeddings",
+)
+_SPARSE_KEYS = ("data", "indices", "indptr", "shape", "format")
+
+
+def _canonical_csr(matrix: Any, dtype: np.dtype | type) -> sp.csr_matrix:
+    m = sp.csr_matrix(matrix, dtype=dtype, copy=True)
+    m.sum_duplicates()
+    m.eliminate_zeros()
+    m.sort_indices()
+    m.indices = m.indices.astype(np.int32, copy=False)
+    m.indptr = m.indptr.astype(np.int32 if m.nnz < 2**31 else np.int64, copy=False)
+    return m
+
+
+def content_hash(arrays: Mapping[str, np.ndarray]) -> str:
+    """sha256 over the named arrays (name, dtype, shape, bytes), in sorted name order.
+
+    Examples
+    --------
+    >>> content_hash({"a": np.arange(3)}) == content_hash({"a": np.arange(3)})
+    True
+    """
+    digest = hashlib.sha256()
+    for name in sorted(arrays):
+        arr = np.ascontiguousarray(arrays[name])
+        digest.update(name.encode())
+        digest.update(str(arr.dtype.str).encode())
+        digest.update(repr(arr.shape).encode())
+        digest.update(arr.tobytes())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, eq=False)
+class Artifact:
+    """A labelled C × C matrix (graph or statistics) or C × d label vectors.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`KINDS`.
+    labels : tuple of str
+        Row (and column) names, in matrix order.
+    matrix : scipy.sparse.csr_matrix, optional
+        The C × C matrix (``M`` for statistics: int64 counts, zero diagonal).
+    meta : dict
+        Parameters, variant, sources with sha256, package version.
+    n : ndarray of int64, optional
+        Per-label sample counts (statistics only).
+    num_samples : int, optional
+        ``N`` (statistics only).
+    vectors : ndarray of float32, optional
+        C × d label embeddings (``kind == "embeddings"`` only).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> a = Artifact.graph("binary", ["cat", "dog"], np.array([[0, 1], [1, 0]]), {"tau": 0.4})
+    >>> a.to_dense().tolist()
+    [[0.0, 1.0], [1.0, 0.0]]
+    >>> a.neighbors("cat")
+    [('dog', 1.0)]
+    """
+
+    kind: str
+    labels: tuple[str, ...]
+    matrix: sp.csr_matrix | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    n: np.ndarray | None = None
+    num_samples: int | None = None
+    vectors: np.ndarray | None = None
+
+    # -- construction -------------------------------------------------------------------------
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ArtifactError(f"unknown artifact kind {self.kind!r} (known: {', '.join(KINDS)})")
+        labels = tuple(str(x) for x in self.labels)
+        object.__setattr__(self, "labels", labels)
+        if len(set(labels)) != len(labels):
+            dup = sorted({x for x in labels if labels.count(x) > 1})
+            raise ArtifactError(f"duplicate label names: {', '.join(dup[:5])}")
+        c = len(labels)
+        if self.kind == "embeddings":
+            if self.vectors is None or self.vectors.ndim != 2 or self.vectors.shape[0] != c:
+                raise ArtifactError(f"embeddings need a {c} x d vectors array")
+            object.__setattr__(self, "vectors", np.ascontiguousarray(self.vectors, dtype=np.float32))
+        else:
+            if self.matrix is None or self.matrix.shape != (c, c):
+                shape = None if self.matrix is None else self.matrix.shape
+                raise ArtifactError(f"a {self.kind} artifact needs a {c} x {c} matrix, got {shape}")
+            dtype = np.int64 if self.kind == "statistics" else np.float32
+            object.__setattr__(self, "matrix", _canonical_csr(self.matrix, dtype))
+        if self.kind == "statistics":
+            if self.n is None or self.num_samples is None:
+                raise ArtifactError("a statistics artifact needs n and num_samples")
+            n = np.asarray(self.n, dtype=np.int64)
+            if n.shape != (c,):
+                raise ArtifactError(f"n has shape {n.shape}, expected ({c},)")
+            object.__setattr__(self, "n", n)
+            object.__setattr__(self, "num_samples", int(self.num_samples))
+        meta = dict(self.meta)
+        meta["content_hash"] = content_hash(self._arrays())
+        object.__setattr__(self, "meta", meta)
+
+    @classmethod
+    def graph(cls, kind: str, labels: Sequence[str], matrix: Any,
+              meta: Mapping[str, Any] | None = None) -> "Artifact":
+        """A C × C graph artifact (stored as float32 CSR)."""
+        return cls(kind=kind, labels=tuple(labels), matrix=sp.csr_matrix(matrix), meta=dict(meta or {}))
+
+    @classmethod
+    def statistics(cls, labels: Sequence[str], n: Any, M: Any, num_samples: int,
+                   meta: Mapping[str, Any] | None = None) -> "Artifact":
+        """A statistics artifact: ``n`` (C,), ``M`` (C × C, zero diagonal) and ``N``."""
+        return cls(kind="statistics", labels=tuple(labels), matrix=sp.csr_matrix(M),
+                   n=np.asarray(n), num_samples=int(num_samples), meta=dict(meta or {}))
+
+    @classmethod
+    def embeddings(cls, labels: Sequence[str], vectors: Any,
+                   meta: Mapping[str, Any] | None = None) -> "Artifact":
+        """A label-embeddings artifact (C × d float32)."""
+        return cls(kind="embeddings", labels=tuple(labels), vectors=np.asarray(vectors), meta=dict(meta or {}))
+
+    # -- views --------------------------------------------------------------------------------
+    @property
+    def num_labels(self) -> int:
+        """C, the number of labels."""
+        return len(self.labels)
+
+    @property
+    def content_hash(self) -> str:
+        """sha256 of the arrays (not of the zip container)."""
+        return str(self.meta["content_hash"])
+
+    def index(self, label: str) -> int:
+        """Position of ``label``; an error suggesting close names when it is absent."""
+        try:
+            return self.labels.index(label)
+        except ValueError:
+            import difflib
+
+            close = difflib.get_close_matches(label, self.labels, n=3, cutoff=0.5)
+            hint = f" (did you mean: {', '.join(close)}?)" if close else ""
+            raise LabelMismatchError(f"label {label!r} is not in this {self.kind} artifact{hint}") from None
+
+    def to_dense(self) -> np.ndarray:
+        """The matrix as a dense array (float32 for graphs, int64 for statistics, the vectors for embeddings)."""
+        if self.kind == "embeddings":
+            return np.array(self.vectors)
+        return self.matrix.toarray()
+
+    def conditional_probability(self) -> np.ndarray:
+        """``P = M / n`` for a statistics artifact (SPEC §1); zero rows where ``n_i = 0``."""
+        from .stats import conditional_probability
+
+        self._require("statistics")
+        return conditional_probability(self.matrix, self.n, labels=self.labels)
+
+    def to_networkx(self, *, self_loops: bool = False):
+        """A networkx graph with label names as nodes and ``weight`` on edges.
+
+        Symmetric matrices give a ``Graph``, asymmetric ones a ``DiGraph``.  The
+        diagonal is left out unless ``self_loops``.
+        """
+        import networkx as nx
+
+        if self.kind == "embeddings":
+            raise ArtifactError("an embeddings artifact has no graph")
+        m = self.matrix.tocoo()
+        symmetric = (abs(self.matrix - self.matrix.T) > 1e-7).nnz == 0
+        graph = nx.Graph() if symmetric else nx.DiGraph()
+        graph.add_nodes_from(self.labels)
+        for i, j, w in zip(m.row.tolist(), m.col.tolist(), m.data.tolist()):
+            if (i == j and not self_loops) or (symmetric and j < i):
+                continue
+            graph.add_edge(self.labels[i], self.labels[j], weight=float(w))
+        graph.graph.update(kind=self.kind, **{k: v for k, v in self.meta.items() if isinstance(v, (int, float, str))})
+        return graph
+
+    def neighbors(self, label: str, k: int | None = None) -> list[tuple[str, float]]:
+        """The strongest out-neighbours of ``label`` (diagonal excluded), strongest first."""
+        if self.kind == "embeddings":
+            raise ArtifactError("an embeddings artifact has no neighbours")
+        i = self.index(label)
+        row = self.matrix.getrow(i).tocoo()
+        pairs = [(self.labels[j], float(w)) for j, w in zip(row.col.tolist(), row.data.tolist()) if j != i]
+        pairs.sort(key=lambda t: (-t[1], t[0]))
+        return pairs if k is None else pairs[:k]
+
+    def reorder(self, labels: Sequence[str]) -> "Artifact":
+        """The same artifact with its labels in the order ``labels`` (a permutation or a subset)."""
+        idx = np.array([self.index(x) for x in labels], dtype=np.int64)
+        meta = {k: v for k, v in self.meta.items() if k != "content_hash"}
+        if self.kind == "embeddings":
+            return replace(self, labels=tuple(labels), vectors=self.vectors[idx], meta=meta)
+        matrix = self.matrix[idx][:, idx]
+        n = None if self.n is None else self.n[idx]
+        return replace(self, labels=tuple(labels), matrix=matrix, n=n, meta=meta)
+
+    def subgraph(self, labels: Iterable[str]) -> "Artifact":
+        """The artifact restricted to ``labels`` (in the order given)."""
+        return self.reorder(list(labels))
+
+    def _repr_html_(self) -> str:
+        from .inspect.html import artifact_html
+
+        return artifact_html(self)
+
+    def __repr__(self) -> str:
+        c = self.num_labels
+        if self.kind == "embeddings":
+            return f"<Artifact embeddings: {c} labels x {self.vectors.shape[1]} dims>"
+        edges = self.matrix.nnz - int(np.count_nonzero(self.matrix.diagonal()))
+        return f"<Artifact {self.kind}: {c} labels, {edges} off-diagonal entries>"
+
+    def _require(self, kind: str) -> None:
+        if self.kind != kind:
+            raise ArtifactError(f"expected a {kind} artifact, got {self.kind}")
+
+    # -- persistence --------------------------------------------------------------------------
+    def _arrays(self) -> dict[str, np.ndarray]:
+        arrays: dict[str, np.ndarray] = {
+            "labels": np.array(self.labels, dtype=str) if self.labels else np.zeros(0, dtype="<U1"),
+            "kind": np.array(self.kind),
+        }
+        if self.kind == "embeddings":
+            arrays["vectors"] = self.vectors
+        else:
+            m = self.matrix
+            arrays.update(data=m.data, indices=m.indices, indptr=m.indptr,
+                          shape=np.array(m.shape, dtype=np.int64), format=np.array(b"csr"))
+        if self.kind == "statistics":
+            arrays["n"] = self.n
+            arrays["num_samples"] = np.array(self.num_samples, dtype=np.int64)
+        return arrays
+
+    def save(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
+        """Write the artifact atomically to ``path`` (a ``.npz``); refuse to overwrite without ``force``.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "g.npz"
+        >>> a = Artifact.graph("binary", ["a", "b"], [[0, 1], [1, 0]])
+        >>> load(a.save(p)).labels
+        ('a', 'b')
+        """
+        path = check_writable(path, force=force)
+        meta = dict(self.meta)
+        meta.setdefault("labelgraph_version", __version__)
+        arrays = self._arrays()
+        arrays["meta"] = np.array(json.dumps(meta, sort_keys=True, default=_json_default))
+        buffer = io.BytesIO()
+        np.savez(buffer, **arrays)
+        with atomic_write(path) as handle:
+            handle.write(buffer.getbuffer())
+        return path
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def load(path: str | os.PathLike[str]) -> Artifact:
+    """Open a ``.npz`` artifact (ours or any file in the SPEC §4 layout) without unpickling.
+
+    Examples
+    --------
+    >>> import labelgraph
+    >>> stats = labelgraph.load(labelgraph.bundled_path("coco2014"))
+    >>> stats.kind, stats.num_labels
+    ('statistics', 80)
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ArtifactError(f"{path}: no such file")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+    except ValueError as exc:
+        if "pickle" in str(exc).lower():
+            raise ArtifactError(f"{path}: holds pickled objects, which labelgraph never loads") from None
+        raise ArtifactError(f"{path}: not a readable .npz ({exc})") from None
+    except Exception as exc:  # zipfile.BadZipFile, OSError, EOFError …
+        raise ArtifactError(f"{path}: not a readable .npz ({type(exc).__name__}: {exc})") from None
+    for key in ("labels", "kind"):
+        if key not in arrays:
+            raise ArtifactError(f"{path}: missing key {key!r}; not a labelgraph artifact")
+    kind = str(arrays["kind"].item() if arrays["kind"].shape == () else arrays["kind"][0])
+    labels = tuple(str(x) for x in arrays["labels"].tolist())
+    meta: dict[str, Any] = {}
+    if "meta" in arrays:
+        try:
+            meta = json.loads(str(arrays["meta"].item()))
+        except (ValueError, TypeError) as exc:
+            raise ArtifactError(f"{path}: meta is not valid JSON ({exc})") from None
+    stored_hash = meta.pop("content_hash", None)
+    try:
+        if kind == "embeddings":
+            if "vectors" not in arrays:
+                raise ArtifactError(f"{path}: an embeddings artifact needs a 'vectors' array")
+            art = Artifact.embeddings(labels, arrays["vectors"], meta)
+        else:
+            missing = [k for k in _SPARSE_KEYS if k not in arrays]
+            if missing:
+                raise ArtifactError(f"{path}: missing sparse-matrix keys {missing}")
+            fmt = arrays["format"].item()
+            fmt = fmt.decode("ascii") if isinstance(fmt, bytes) else str(fmt)
+            if fmt not in ("csr", "csc", "coo"):
+                raise ArtifactError(f"{path}: unsupported sparse format {fmt!r}")
+            shape = tuple(int(x) for x in arrays["shape"])
+            if fmt == "coo":
+                matrix = sp.coo_matrix((arrays["data"], (arrays["row"], arrays["col"])), shape=shape)
+            else:
+                ctor = sp.csr_matrix if fmt == "csr" else sp.csc_matrix
+                matrix = ctor((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape)
+            if kind == "statistics":
+                for key in ("n", "num_samples"):
+                    if key not in arrays:
+                        raise ArtifactError(f"{path}: a statistics artifact needs {key!r}")
+                art = Artifact.statistics(labels, arrays["n"], matrix, int(arrays["num_samples"]), meta)
+            else:
+                art = Artifact.graph(kind, labels, matrix, meta)
+    except ArtifactError as exc:
+        msg = str(exc)
+        raise ArtifactError(msg if msg.startswith(str(path)) else f"{path}: {msg}") from None
+    except (ValueError, IndexError, TypeError) as exc:
+        raise ArtifactError(f"{path}: inconsistent arrays ({exc})") from None
+    if stored_hash is not None and stored_hash != art.content_hash:
+        log.warning("%s: stored content hash differs from the arrays' (file modified after writing?)", path)
+    return art
+
+
+def require_same_labels(a: Sequence[str], b: Sequence[str], what_a: str = "first",
+                        what_b: str = "second") -> None:
+    """Raise :class:`LabelMismatchError` listing the differences unless ``a == b`` (same order).
+
+    Examples
+    --------
+    >>> require_same_labels(["a", "b"], ["a", "b"])
+    >>> require_same_labels(["a", "b"], ["b", "a"])
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.LabelMismatchError: label orders differ: same names in another order (first position 0: 'a' vs 'b'); align them by name (--align)
+    """
+    a, b = list(a), list(b)
+    if a == b:
+        return
+    only_a = [x for x in a if x not in set(b)]
+    only_b = [x for x in b if x not in set(a)]
+    if not only_a and not only_b and len(a) == len(b):
+        pos = next(i for i, (x, y) in enumerate(zip(a, b)) if x != y)
+        raise LabelMismatchError(
+            f"label orders differ: same names in another order (first position {pos}: {a[pos]!r} vs {b[pos]!r}); "
+            "align them by name (--align)")
+    parts = []
+    if only_a:
+        parts.append(f"only in {what_a}: {', '.join(only_a[:10])}" + (" …" if len(only_a) > 10 else ""))
+    if only_b:
+        parts.append(f"only in {what_b}: {', '.join(only_b[:10])}" + (" …" if len(only_b) > 10 else ""))
+    raise LabelMismatchError("label sets differ: " + "; ".join(parts))

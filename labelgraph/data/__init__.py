@@ -1,0 +1,1 @@
+"""Bundled statistics artifacts (see ``labelgraph.bundled`` and ``data/README.md``)."""

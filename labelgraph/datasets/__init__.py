@@ -1,0 +1,13 @@
+"""Dataset readers (COCO, VOC, Charades, NUS-WIDE, CSV, JSONL, label matrices, ML-GCN pickles).
+
+Examples
+--------
+>>> from labelgraph.datasets import DATASETS
+>>> "coco" in DATASETS and "voc" in DATASETS
+True
+"""
+from __future__ import annotations
+
+from .registry import DATASETS, DatasetReader, get_reader, read_dataset
+
+__all__ = ["DATASETS", "DatasetReader", "get_reader", "read_dataset"]

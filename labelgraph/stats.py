@@ -1,0 +1,95 @@
+"""Label statistics (SPEC §1): ``n = Yᵀ1``, ``M = YᵀY`` with a zero diagonal, ``P = M / n``.
+
+Pure functions over scipy.sparse; no I/O.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from .artifact import Artifact
+
+__all__ = ["cooccurrence_counts", "conditional_probability", "label_statistics"]
+
+log = logging.getLogger(__name__)
+
+
+def cooccurrence_counts(Y: Any) -> tuple[np.ndarray, sp.csr_matrix]:
+    """Per-label counts ``n`` and pairwise co-occurrence counts ``M`` of a 0/1 label matrix.
+
+    Parameters
+    ----------
+    Y : array_like or sparse, N × C
+        Any non-zero entry is a label; duplicates on one sample count once.
+
+    Returns
+    -------
+    n : ndarray of int64, shape (C,)
+    M : csr_matrix of int64, C × C, symmetric with a zero diagonal
+
+    Examples
+    --------
+    >>> n, M = cooccurrence_counts([[1, 1, 0], [1, 0, 1], [1, 1, 0]])
+    >>> n.tolist()
+    [3, 2, 1]
+    >>> M.toarray().tolist()
+    [[0, 2, 1], [2, 0, 0], [1, 0, 0]]
+    """
+    Yb = sp.csr_matrix(Y)
+    Yb.sum_duplicates()
+    Yb.eliminate_zeros()
+    # int32 products are exact up to 2^31 samples per pair; the result is widened to int64 below.
+    Yb = sp.csr_matrix((np.ones(Yb.nnz, dtype=np.int32), Yb.indices, Yb.indptr), shape=Yb.shape)
+    n = np.bincount(Yb.indices, minlength=Yb.shape[1]).astype(np.int64)
+    Yt = Yb.T.tocsr()
+    M = (Yt @ Yb).tocsr()
+    M.setdiag(0)
+    M.eliminate_zeros()
+    M = M.astype(np.int64)
+    M.sort_indices()
+    return n, M
+
+
+def conditional_probability(M: Any, n: Any, labels: Sequence[str] | None = None) -> np.ndarray:
+    """``P_ij = P(L_j | L_i) = M_ij / n_i`` as a dense float64 C × C array.
+
+    A label with ``n_i = 0`` gets a zero row and a warning naming it.
+
+    Examples
+    --------
+    >>> P = conditional_probability([[0, 2], [2, 0]], [4, 2])
+    >>> P.tolist()
+    [[0.0, 0.5], [1.0, 0.0]]
+    """
+    M = M.toarray() if sp.issparse(M) else np.asarray(M)
+    n = np.asarray(n, dtype=np.float64)
+    zero = n == 0
+    if zero.any():
+        names = [labels[i] if labels is not None else str(i) for i in np.flatnonzero(zero)]
+        log.warning("labels with no sample get a zero row in P: %s", ", ".join(names[:20]))
+    safe = np.where(zero, 1.0, n)
+    P = M.astype(np.float64) / safe[:, None]
+    P[zero] = 0.0
+    return P
+
+
+def label_statistics(labelset: Any, meta: dict[str, Any] | None = None) -> Artifact:
+    """The statistics artifact of a :class:`~labelgraph.labelset.LabelSet`.
+
+    Examples
+    --------
+    >>> from labelgraph.labelset import LabelSet
+    >>> ls = LabelSet.from_lists(["a", "b"], ["cat", "dog"], [["cat"], ["cat", "dog"]])
+    >>> s = label_statistics(ls)
+    >>> s.n.tolist(), s.num_samples, s.matrix.toarray().tolist()
+    ([2, 1], 2, [[0, 1], [1, 0]])
+    """
+    n, M = cooccurrence_counts(labelset.Y)
+    info = dict(labelset.source)
+    info.update(meta or {})
+    empty = int(labelset.Y.shape[0] - np.count_nonzero(np.diff(labelset.Y.indptr)))
+    info.setdefault("samples_without_labels", empty)
+    return Artifact.statistics(labelset.labels, n, M, labelset.num_samples, info)
