@@ -312,6 +312,10 @@ def load(path: str | os.PathLike[str]) -> Artifact:
     path = Path(path)
     if not path.is_file():
         raise ArtifactError(f"{path}: no such file")
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if not magic.startswith(b"PK"):
+        raise ArtifactError(f"{path}: not a readable .npz (not a zip archive)")
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}

@@ -1,0 +1,239 @@
+"""``labelgraph build`` and ``labelgraph stats``: statistics → graphs as .npz files."""
+from __future__ import annotations
+
+import inspect as _inspect
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from ._common import echo_json, format_table, handle_errors, progress_enabled
+
+KIND_CHOICES = ("probability", "binary", "reweighted", "mlgcn", "knowledge", "ks")
+DEFAULT_KINDS = "probability,binary,reweighted,mlgcn"
+
+
+def _source_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by ``build`` and ``stats``: where the labels come from and how to read them."""
+    options = [
+        click.option("--dataset", "-d", metavar="NAME", help="Dataset reader (see `labelgraph datasets`)."),
+        click.option("--stats", "stats_file", type=click.Path(dir_okay=False), metavar="FILE",
+                     help="Use this statistics artifact instead of reading annotations."),
+        click.option("--root", type=click.Path(), metavar="DIR", help="Dataset folder with the raw annotations."),
+        click.option("--annotations", type=click.Path(), metavar="FILE", help="One annotation file."),
+        click.option("--split", metavar="NAME", help="Split (default: the reader's, e.g. train / trainval)."),
+        click.option("--year", metavar="YEAR", help="Dataset year for COCO (2014, 2017) or VOC (2007, 2012)."),
+        click.option("--order", metavar="alphabetical|category-id|FILE",
+                     help="COCO label order (default alphabetical, ML-GCN's)."),
+        click.option("--keep-empty", is_flag=True, default=None, help="Keep images without annotations (COCO)."),
+        click.option("--difficult", is_flag=True, default=None, help="Count VOC's 'difficult' (0) marks as labels."),
+        click.option("--labels", "labels_file", type=click.Path(dir_okay=False), metavar="FILE",
+                     help="Label-list file (labelmatrix, csv, jsonl readers)."),
+        click.option("--download", is_flag=True, help="Download the official annotations into the cache first."),
+        click.option("--out", "-o", type=click.Path(file_okay=False), default="graphs", show_default=True,
+                     help="Output folder."),
+        click.option("--name", metavar="STEM", help="File-name stem (default: the dataset tag, e.g. coco2014)."),
+        click.option("--force", is_flag=True, help="Overwrite existing outputs."),
+        click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress bars."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _statistics(dataset: str | None, stats_file: str | None, root: str | None, annotations: str | None,
+                split: str | None, year: str | None, order: str | None, keep_empty: bool | None,
+                difficult: bool | None, labels_file: str | None, download: bool, quiet: bool):
+    from labelgraph.errors import ConfigError
+    from labelgraph.sources import resolve_statistics
+
+    given = {"year": year, "order": order, "keep_empty": keep_empty, "difficult": difficult, "labels": labels_file}
+    given = {k: v for k, v in given.items() if v is not None}
+    if given and dataset is not None and (root or annotations or download):
+        from labelgraph.datasets import get_reader
+
+        accepted = _inspect.signature(get_reader(dataset).load_reader()).parameters
+        if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+            unknown = [k for k in given if k not in accepted]
+            if unknown:
+                flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
+                raise ConfigError(f"{flags} does not apply to dataset {dataset!r}")
+    return resolve_statistics(dataset, stats=stats_file, root=root, annotations=annotations, split=split,
+                              download=download, progress=progress_enabled(quiet), reader_options=given)
+
+
+def _parse_multipliers(values: tuple[str, ...]) -> dict[str, float]:
+    from labelgraph.errors import ConfigError
+
+    out: dict[str, float] = {}
+    for value in values:
+        rel, sep, weight = value.partition("=")
+        try:
+            out[rel.strip()] = float(weight)
+        except ValueError:
+            raise ConfigError(f"--multiplier {value!r}: expected RELATION=WEIGHT, e.g. IsA=2.0") from None
+        if not sep:
+            raise ConfigError(f"--multiplier {value!r}: expected RELATION=WEIGHT, e.g. IsA=2.0")
+    return out
+
+
+@click.command()
+@_source_options
+@click.option("--kind", "-k", default=DEFAULT_KINDS, show_default=True, metavar="KIND[,KIND…]",
+              help=f"Graphs to build: {', '.join(KIND_CHOICES)}.")
+@click.option("--tau", type=float, help="Threshold τ (default per kind: 0.4; ks 0.02).")
+@click.option("--p", "p", type=float, help="Re-weighting p (default: reweighted 0.2, mlgcn 0.25).")
+@click.option("--raw", is_flag=True, help="Save the un-normalized matrix instead of the one the GCN consumes.")
+@click.option("--store", type=click.Path(dir_okay=False), help="ConceptNet store (knowledge, ks).")
+@click.option("--relations", metavar="REL[,REL…]", help="ConceptNet relations for A_K (default: SPEC's positive set).")
+@click.option("--multiplier", multiple=True, metavar="REL=W", help="Per-relation weight multiplier (repeatable).")
+@click.option("--directed", is_flag=True, help="Keep ConceptNet edge direction in A_K.")
+@click.option("--overrides", type=click.Path(dir_okay=False), help="Label → concept override file (TOML or CSV).")
+@click.option("--knowledge", "knowledge_file", type=click.Path(dir_okay=False),
+              help="A knowledge artifact to use for ks instead of the store.")
+@click.option("--lam", type=float, help="KS λ, Eq. 2 (default 0.4; preset).")
+@click.option("--eta", type=float, help="KS η, Eq. 4 (default 0.4; preset).")
+@click.option("--stat-graph", type=click.Choice(["probability", "binary", "reweighted"]), default="probability",
+              show_default=True, help="A_S for ks.")
+@click.option("--preset", metavar="NAME", help="KS preset: kssnet-coco or kssnet-charades.")
+@click.option("--align", is_flag=True, help="Align the knowledge graph's labels to the statistics' by name.")
+@handle_errors
+def build(kind: str, tau: float | None, p: float | None, raw: bool, store: str | None, relations: str | None,
+          multiplier: tuple[str, ...], directed: bool, overrides: str | None, knowledge_file: str | None,
+          lam: float | None, eta: float | None, stat_graph: str, preset: str | None, align: bool,
+          out: str, name: str | None, force: bool, as_json: bool, **source: Any) -> None:
+    """Build label statistics and graphs, one .npz per graph.
+
+    Without --root/--annotations/--download, COCO and VOC use the statistics
+    bundled with the package (no download needed).
+
+    \b
+    Examples:
+      labelgraph build --dataset coco --tau 0.4
+      labelgraph build --dataset voc --root VOCdevkit --kind binary,reweighted --p 0.2
+      labelgraph build --dataset coco --kind ks --preset kssnet-coco
+    """
+    from labelgraph.errors import ConfigError
+    from labelgraph.graphs import STATISTICAL_KINDS, build_graph, graph_filename
+    from labelgraph.sources import output_stem
+
+    kinds = [k.strip() for k in kind.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in KIND_CHOICES]
+    if unknown or not kinds:
+        raise ConfigError(f"unknown --kind {', '.join(unknown) or kind!r} (known: {', '.join(KIND_CHOICES)})")
+    src = _statistics(**source)
+    stats = src.stats
+    stem = name or output_stem(stats, source.get("dataset"))
+    out_dir = Path(out)
+
+    plans: list[tuple[str, dict[str, float], Callable[[], Any]]] = []
+    for k in kinds:
+        if k in STATISTICAL_KINDS:
+            spec = STATISTICAL_KINDS[k]
+            params = {n: (tau if n == "tau" else p) for n in spec.params}
+            params = {n: (v if v is not None else spec.defaults[n]) for n, v in params.items()}
+            plans.append((k, params, lambda k=k, params=params: build_graph(stats, k, raw=raw, **params)))
+        elif k == "knowledge":
+            plans.append((k, {}, lambda: _knowledge(stats, store, relations, multiplier, directed, overrides,
+                                                    source.get("dataset"))))
+        else:
+            from labelgraph.graphs.ks import PRESETS, ks_artifact
+
+            values = dict(PRESETS[_preset_name(preset, source.get("dataset"), PRESETS)])
+            for key, given in (("lam", lam), ("tau", tau), ("eta", eta)):
+                if given is not None:
+                    values[key] = given
+            params = {"lam": values["lam"], "tau": values["tau"], "eta": values["eta"]}
+
+            def make(params: dict[str, float] = params) -> Any:
+                if knowledge_file:
+                    from labelgraph import load
+
+                    knowledge = load(knowledge_file)
+                else:
+                    knowledge = _knowledge(stats, store, relations, multiplier, directed, overrides,
+                                           source.get("dataset"))
+                return ks_artifact(stats, knowledge, stat_graph=stat_graph, align=align, raw=raw, **params)
+
+            plans.append((k, params, make))
+
+    from labelgraph._atomic import check_writable
+
+    stats_path = out_dir / f"{stem}_statistics.npz"
+    targets = [out_dir / graph_filename(stem, k, params, raw=raw) for k, params, _ in plans]
+    write_stats = src.origin != "file"
+    artifacts = [(k, params, make()) for k, params, make in plans]  # every check before any write
+    for path in ([stats_path] if write_stats else []) + targets:
+        check_writable(path, force=force)
+
+    from labelgraph.graphs.measures import basic_measures
+
+    rows = []
+    if write_stats:
+        stats.save(stats_path, force=force)
+    for (k, params, art), path in zip(artifacts, targets):
+        art.save(path, force=force)
+        m = basic_measures(art.matrix)
+        rows.append({"kind": k, **{"params": " ".join(f"{n}={v:g}" for n, v in params.items())},
+                     "labels": m["labels"], "samples": stats.num_samples, "edges": m["edges"],
+                     "density": round(m["density"], 4), "isolated": m["isolated"], "max_degree": m["max_degree"],
+                     "path": str(path)})
+    if as_json:
+        echo_json({"source": src.description, "origin": src.origin,
+                   "statistics": str(stats_path) if write_stats else source.get("stats_file"), "graphs": rows})
+        return
+    click.echo(f"source: {src.description}")
+    if write_stats:
+        click.echo(f"statistics: {stats_path}")
+    headers = ["kind", "params", "labels", "samples", "edges", "density", "isolated", "max_degree", "path"]
+    click.echo(format_table(headers, [[r[h] for h in headers] for r in rows]))
+
+
+def _preset_name(preset: str | None, dataset: str | None, presets: dict[str, Any]) -> str:
+    from labelgraph.errors import ConfigError
+
+    if preset is None:
+        preset = "kssnet-charades" if dataset == "charades" else "kssnet-coco"
+    if preset not in presets:
+        raise ConfigError(f"unknown preset {preset!r} (known: {', '.join(presets)})")
+    return preset
+
+
+def _knowledge(stats: Any, store: str | None, relations: str | None, multiplier: tuple[str, ...],
+               directed: bool, overrides: str | None, dataset: str | None) -> Any:
+    from labelgraph.conceptnet import knowledge_artifact
+
+    rels = [r.strip() for r in relations.split(",") if r.strip()] if relations else None
+    return knowledge_artifact(stats.labels, store=store, relations=rels, multipliers=_parse_multipliers(multiplier),
+                              directed=directed, overrides=overrides, dataset=dataset)
+
+
+@click.command()
+@_source_options
+@handle_errors
+def stats(out: str, name: str | None, force: bool, as_json: bool, **source: Any) -> None:
+    """Compute label statistics (n, M, N) only and write them as one .npz.
+
+    \b
+    Examples:
+      labelgraph stats --dataset voc --root VOCdevkit --split trainval
+      labelgraph stats --dataset csv --annotations my_labels.csv --name mydata
+    """
+    from labelgraph._atomic import check_writable
+    from labelgraph.sources import output_stem
+
+    src = _statistics(**source)
+    art = src.stats
+    path = Path(out) / f"{name or output_stem(art, source.get('dataset'))}_statistics.npz"
+    check_writable(path, force=force)
+    art.save(path, force=force)
+    info = {"source": src.description, "path": str(path), "labels": art.num_labels, "samples": art.num_samples,
+            "label_instances": int(art.n.sum()), "cooccurring_pairs": int(art.matrix.nnz // 2),
+            "content_hash": art.content_hash}
+    if as_json:
+        echo_json(info)
+        return
+    click.echo(f"source: {src.description}")
+    click.echo(format_table(["labels", "samples", "label_instances", "cooccurring_pairs", "path"],
+                            [[info[k] for k in ("labels", "samples", "label_instances", "cooccurring_pairs", "path")]]))

@@ -1,0 +1,108 @@
+"""Where a dataset's statistics come from: a given artifact, raw annotations, a download, or the bundled file.
+
+The CLI's ``build`` and ``stats`` call :func:`resolve_statistics`; so can a notebook.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .artifact import Artifact, load
+from .bundled import BUNDLED, bundled_path
+from .errors import ConfigError
+from .stats import label_statistics
+
+__all__ = ["StatisticsSource", "resolve_statistics", "output_stem"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StatisticsSource:
+    """Statistics and a one-line description of where they came from."""
+
+    stats: Artifact
+    description: str
+    origin: str  # "file", "annotations", "download" or "bundled"
+
+
+def resolve_statistics(dataset: str | None, *, stats: str | Path | None = None, root: str | Path | None = None,
+                       annotations: str | Path | None = None, split: str | None = None,
+                       download: bool = False, progress: bool = False,
+                       reader_options: dict[str, Any] | None = None) -> StatisticsSource:
+    """Find the statistics for ``dataset`` in this order: ``stats`` file, raw annotations
+    (``annotations`` file or ``root`` folder), a ``download``, then the bundled artifact.
+
+    Examples
+    --------
+    >>> src = resolve_statistics("voc")
+    >>> src.origin, src.stats.num_samples
+    ('bundled', 5011)
+    """
+    options = {k: v for k, v in (reader_options or {}).items() if v is not None}
+    if stats is not None:
+        art = load(stats)
+        if art.kind != "statistics":
+            raise ConfigError(f"{stats}: --stats needs a statistics artifact, got {art.kind}")
+        return StatisticsSource(art, f"statistics file {stats}", "file")
+    if dataset is None:
+        raise ConfigError("give --dataset NAME (see `labelgraph datasets`) or --stats FILE")
+    from .datasets import get_reader
+
+    reader = get_reader(dataset)
+    split = split or reader.default_split
+    if split is not None:
+        options["split"] = split
+    if annotations is not None or root is not None:
+        path = Path(annotations if annotations is not None else root)
+        labelset = reader.load_reader()(path, **options)
+        return StatisticsSource(label_statistics(labelset), f"annotations {path} (split {split})", "annotations")
+    if download:
+        if not reader.downloads:
+            raise ConfigError(f"dataset {dataset!r} has no download source; pass --root or --annotations")
+        from .download import extract, fetch
+        from .config import home
+
+        name = _download_for(reader.downloads, options)
+        archive = fetch(name, progress=progress)
+        folder = extract(archive, home() / "extracted" / name)
+        labelset = reader.load_reader()(folder, **options)
+        return StatisticsSource(label_statistics(labelset), f"downloaded {name} → {folder} (split {split})",
+                                "download")
+    if reader.bundled is None:
+        raise ConfigError(f"dataset {dataset!r} has no bundled statistics: pass --root DIR or "
+                          f"--annotations FILE" + (" (or --download)" if reader.downloads else ""))
+    art = load(bundled_path(reader.bundled))
+    bundled_split = art.meta.get("split")
+    year = options.get("year")
+    if (split is not None and bundled_split is not None and split != bundled_split) or (
+            year is not None and str(year) not in reader.bundled):
+        raise ConfigError(f"the bundled {reader.bundled} statistics are for split {bundled_split!r}; "
+                          f"for split {split!r} pass --root DIR or --annotations FILE (or --download)")
+    return StatisticsSource(art, f"bundled {reader.bundled} statistics ({BUNDLED[reader.bundled][1]})", "bundled")
+
+
+def _download_for(names: tuple[str, ...], options: dict[str, Any]) -> str:
+    year = str(options.get("year") or "")
+    for name in names:
+        if year and year in name:
+            return name
+    return names[0]
+
+
+def output_stem(stats: Artifact, dataset: str | None = None) -> str:
+    """The file-name stem for outputs: the statistics' dataset tag, plus the split when it is not the default.
+
+    Examples
+    --------
+    >>> import labelgraph
+    >>> output_stem(labelgraph.load(labelgraph.bundled_path("coco")))
+    'coco2014'
+    """
+    tag = str(stats.meta.get("dataset") or dataset or "dataset")
+    split = stats.meta.get("split")
+    if split and split not in ("train", "trainval"):
+        tag = f"{tag}_{split}"
+    return tag.replace("/", "_").replace(" ", "_")

@@ -1,0 +1,168 @@
+"""``labelgraph build / stats / show / datasets`` through CliRunner and once as the installed script."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import labelgraph
+from labelgraph_cli.main import COMMANDS, cli
+from tests.conftest import require_shared
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def _norm(A):
+    d = A.sum(axis=1)
+    inv = np.where(d > 0, d ** -0.5, 0)
+    return inv[:, None] * A * inv[None, :]
+
+
+def test_build_bundled_coco(tmp_path):
+    res = run("build", "--dataset", "coco", "--tau", "0.4", "--out", str(tmp_path), "--json")
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["origin"] == "bundled"
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["coco2014_binary_t0.4.npz", "coco2014_mlgcn_t0.4_p0.25.npz", "coco2014_probability.npz",
+                     "coco2014_reweighted_t0.4_p0.2.npz", "coco2014_statistics.npz"]
+    stats = labelgraph.load(tmp_path / "coco2014_statistics.npz")
+    # the binary file holds norm(B + I), computed here again from n and M
+    P = stats.matrix.toarray() / stats.n[:, None]
+    B = (P >= 0.4).astype(float)
+    np.fill_diagonal(B, 0)
+    got = labelgraph.load(tmp_path / "coco2014_binary_t0.4.npz")
+    np.testing.assert_allclose(got.to_dense(), _norm(B + np.eye(80)), atol=1e-6)
+    row = {r["kind"]: r for r in out["graphs"]}["binary"]
+    assert row["edges"] == int(B.sum()) and row["labels"] == 80 and row["samples"] == 82081
+    assert row["isolated"] == int(((B + B.T).sum(axis=1) == 0).sum())
+
+
+def test_table_output_and_source_line(tmp_path):
+    res = run("build", "--dataset", "voc", "--kind", "reweighted", "--p", "0.3", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith("source: bundled voc2007")
+    assert "voc2007_reweighted_t0.4_p0.3.npz" in res.output
+    g = labelgraph.load(tmp_path / "voc2007_reweighted_t0.4_p0.3.npz")
+    assert g.meta["p"] == 0.3 and g.meta["tau"] == 0.4 and g.meta["normalized"] is True
+
+
+def test_raw_flag_saves_unnormalized(tmp_path):
+    res = run("build", "--dataset", "voc", "--kind", "reweighted", "--raw", "--out", str(tmp_path))
+    assert res.exit_code == 0, res.output
+    g = labelgraph.load(tmp_path / "voc2007_reweighted_t0.4_p0.2_raw.npz")
+    assert g.meta["normalized"] is False
+    np.testing.assert_allclose(np.diag(g.to_dense()), 0.8)
+
+
+def test_existing_output_without_force_changes_nothing(tmp_path):
+    assert run("build", "--dataset", "voc", "--kind", "binary", "--out", str(tmp_path)).exit_code == 0
+    target = tmp_path / "voc2007_binary_t0.4.npz"
+    before = target.read_bytes()
+    res = run("build", "--dataset", "voc", "--kind", "binary,reweighted", "--out", str(tmp_path))
+    assert res.exit_code != 0
+    assert "already exists" in res.output and "--force" in res.output
+    assert target.read_bytes() == before
+    assert not (tmp_path / "voc2007_reweighted_t0.4_p0.2.npz").exists()
+    assert run("build", "--dataset", "voc", "--kind", "binary", "--out", str(tmp_path), "--force").exit_code == 0
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--tau", "1.5"], "tau must be in [0, 1]"),
+    (["--p", "-0.1", "--kind", "reweighted"], "p must be in [0, 1]"),
+    (["--kind", "nonsense"], "unknown --kind"),
+    (["--split", "test"], "bundled voc2007 statistics are for split 'trainval'"),
+])
+def test_bad_parameters_write_nothing(tmp_path, args, message):
+    res = run("build", "--dataset", "voc", "--out", str(tmp_path / "out"), *args)
+    assert res.exit_code == 2
+    assert message in res.output
+    assert len(res.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_unknown_dataset_and_unwritable_output(tmp_path):
+    res = run("build", "--dataset", "imagenet")
+    assert res.exit_code == 2 and "unknown dataset 'imagenet'" in res.output
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    res = run("build", "--dataset", "voc", "--out", str(blocker / "sub"))
+    assert res.exit_code == 2 and "cannot create output folder" in res.output
+
+
+def test_build_from_voc_annotations_equals_bundled(tmp_path):
+    root = require_shared("voc2007")
+    res = run("build", "--dataset", "voc", "--root", str(root), "--kind", "binary", "--out", str(tmp_path), "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["origin"] == "annotations"
+    fresh = labelgraph.load(tmp_path / "voc2007_statistics.npz")
+    bundled = labelgraph.load(labelgraph.bundled_path("voc"))
+    assert fresh.labels == bundled.labels
+    assert fresh.n.tolist() == bundled.n.tolist()
+    assert (fresh.matrix != bundled.matrix).nnz == 0
+
+
+def test_stats_and_show(tmp_path):
+    res = run("stats", "--dataset", "voc", "--out", str(tmp_path), "--json")
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.output)
+    path = Path(info["path"])
+    stats = labelgraph.load(path)
+    assert info["label_instances"] == int(stats.n.sum()) and info["samples"] == 5011
+    shown = json.loads(run("show", str(path), "--json").output)
+    assert shown["kind"] == "statistics" and shown["samples"] == 5011
+    assert shown["most_frequent"][0][0] == "person"
+    res = run("show", str(tmp_path / "absent.npz"))
+    assert res.exit_code != 0 and "no such file" in res.output
+
+
+def test_graph_from_given_statistics_file(tmp_path):
+    stats_file = labelgraph.bundled_path("voc")
+    res = run("build", "--stats", str(stats_file), "--kind", "mlgcn", "--out", str(tmp_path), "--name", "mine")
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine_mlgcn_t0.4_p0.25.npz"]
+
+
+def test_datasets_lists_registry():
+    rows = json.loads(run("datasets", "--json").output)
+    assert {"coco", "voc", "charades", "nuswide", "csv", "jsonl", "labelmatrix"} <= {r["name"] for r in rows}
+
+
+def test_every_command_help_has_an_example():
+    for name in COMMANDS:
+        res = CliRunner().invoke(cli, [name, "--help"])
+        if res.exit_code != 0 and isinstance(res.exception, ModuleNotFoundError):
+            pytest.fail(f"command {name}: module missing ({res.exception})")
+        assert res.exit_code == 0, (name, res.output)
+        assert "Example" in res.output, name
+
+
+def test_help_imports_no_command_module():
+    code = ("import sys; from click.testing import CliRunner; from labelgraph_cli.main import cli; "
+            "r = CliRunner().invoke(cli, ['--help']); assert r.exit_code == 0; "
+            "print(','.join(m for m in sys.modules if m.startswith('labelgraph_cli.') and m not in "
+            "('labelgraph_cli.main',) or m in ('torch', 'gensim', 'matplotlib', 'networkx')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_installed_script_as_subprocess(tmp_path):
+    script = shutil.which("labelgraph", path=os.path.dirname(sys.executable)) or shutil.which("labelgraph")
+    assert script, "the console script `labelgraph` is not installed"
+    proc = subprocess.run([script, "build", "--dataset", "coco", "--tau", "0.4", "--kind", "binary",
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "coco2014_binary_t0.4.npz" in proc.stdout
+    bad = subprocess.run([script, "build", "--dataset", "coco", "--tau", "2"], capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.strip() == "Error: tau must be in [0, 1], got 2"
+    assert not (tmp_path / "graphs").exists()
