@@ -206,7 +206,8 @@ class Artifact:
             if (i == j and not self_loops) or (symmetric and j < i):
                 continue
             graph.add_edge(self.labels[i], self.labels[j], weight=float(w))
-        graph.graph.update(kind=self.kind, **{k: v for k, v in self.meta.items() if isinstance(v, (int, float, str))})
+        graph.graph.update({k: v for k, v in self.meta.items() if isinstance(v, (int, float, str))})
+        graph.graph["kind"] = self.kind
         return graph
 
     def neighbors(self, label: str, k: int | None = None) -> list[tuple[str, float]]:

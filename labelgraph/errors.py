@@ -56,7 +56,7 @@ class NetworkError(LabelGraphError):
 
 
 class ChecksumError(NetworkError):
-    """A downloaded file does not have its known sha256."""
+    """A downloaded file does not have its known checksum (md5, sha1 or sha256)."""
 
 
 class MissingDependencyError(LabelGraphError, ImportError):

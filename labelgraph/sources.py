@@ -62,14 +62,11 @@ def resolve_statistics(dataset: str | None, *, stats: str | Path | None = None, 
     if download:
         if not reader.downloads:
             raise ConfigError(f"dataset {dataset!r} has no download source; pass --root or --annotations")
-        from .download import extract, fetch
-        from .config import home
+        from .download import dataset_files
 
-        name = _download_for(reader.downloads, options)
-        archive = fetch(name, progress=progress)
-        folder = extract(archive, home() / "extracted" / name)
-        labelset = reader.load_reader()(folder, **options)
-        return StatisticsSource(label_statistics(labelset), f"downloaded {name} → {folder} (split {split})",
+        path = dataset_files(dataset, year=options.get("year"), split=split, progress=progress)
+        labelset = reader.load_reader()(path, **options)
+        return StatisticsSource(label_statistics(labelset), f"downloaded annotations {path} (split {split})",
                                 "download")
     if reader.bundled is None:
         raise ConfigError(f"dataset {dataset!r} has no bundled statistics: pass --root DIR or "
@@ -82,14 +79,6 @@ def resolve_statistics(dataset: str | None, *, stats: str | Path | None = None, 
         raise ConfigError(f"the bundled {reader.bundled} statistics are for split {bundled_split!r}; "
                           f"for split {split!r} pass --root DIR or --annotations FILE (or --download)")
     return StatisticsSource(art, f"bundled {reader.bundled} statistics ({BUNDLED[reader.bundled][1]})", "bundled")
-
-
-def _download_for(names: tuple[str, ...], options: dict[str, Any]) -> str:
-    year = str(options.get("year") or "")
-    for name in names:
-        if year and year in name:
-            return name
-    return names[0]
 
 
 def output_stem(stats: Artifact, dataset: str | None = None) -> str:

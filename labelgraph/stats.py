@@ -38,9 +38,13 @@ def cooccurrence_counts(Y: Any) -> tuple[np.ndarray, sp.csr_matrix]:
     >>> M.toarray().tolist()
     [[0, 2, 1], [2, 0, 0], [1, 0, 0]]
     """
-    Yb = sp.csr_matrix(Y)
-    Yb.sum_duplicates()
-    Yb.eliminate_zeros()
+    Yb = Y if sp.issparse(Y) and Y.format == "csr" else sp.csr_matrix(Y)
+    if not Yb.has_canonical_format:  # LabelSet.Y is canonical already: no copy on the hot path
+        Yb = Yb.copy()
+        Yb.sum_duplicates()
+    if Yb.nnz and not Yb.data.all():
+        Yb = Yb.copy()
+        Yb.eliminate_zeros()
     # int32 products are exact up to 2^31 samples per pair; the result is widened to int64 below.
     Yb = sp.csr_matrix((np.ones(Yb.nnz, dtype=np.int32), Yb.indices, Yb.indptr), shape=Yb.shape)
     n = np.bincount(Yb.indices, minlength=Yb.shape[1]).astype(np.int64)

@@ -25,7 +25,7 @@ def symmetric_normalize(A: Any, *, transpose: bool = False) -> np.ndarray:
 
     Examples
     --------
-    >>> symmetric_normalize([[1, 1], [1, 1]]).tolist()
+    >>> symmetric_normalize([[1, 1], [1, 1]]).round(6).tolist()
     [[0.5, 0.5], [0.5, 0.5]]
     >>> symmetric_normalize([[0, 0], [0, 4]]).tolist()
     [[0.0, 0.0], [0.0, 1.0]]

@@ -1,0 +1,144 @@
+"""``labelgraph embed``: label embeddings from a word-vector file, or imported from an ML-GCN pickle."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from labelgraph.errors import ConfigError, DataError
+
+from ._common import echo_json, handle_errors, progress_enabled
+
+__all__ = ["embed"]
+
+_SUFFIXES = (".gz", ".zip", ".txt", ".vec", ".bin", ".kv", ".model", ".w2v", ".pkl", ".npz")
+
+
+def _stem(name: str) -> str:
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
+def _read_labels(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    labels = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if not labels:
+        raise DataError(f"{path}: no labels (one label a line)")
+    return labels
+
+
+def _labels(dataset: str | None, labels_file: Path | None, from_artifact: Path | None) -> tuple[list[str], str]:
+    given = [x for x in (dataset, labels_file, from_artifact) if x is not None]
+    if len(given) != 1:
+        raise ConfigError("give the labels with exactly one of --dataset, --labels FILE or --from ARTIFACT")
+    import labelgraph
+
+    if dataset is not None:
+        canonical = {"coco": "coco2014", "voc": "voc2007"}.get(dataset, dataset)  # as `labelgraph build` names files
+        return list(labelgraph.load(labelgraph.bundled_path(dataset)).labels), canonical
+    if labels_file is not None:
+        return _read_labels(labels_file), _stem(labels_file.name)
+    assert from_artifact is not None
+    return list(labelgraph.load(from_artifact).labels), _stem(from_artifact.name)
+
+
+def _aliases(dataset: str | None, pairs: tuple[str, ...]) -> dict[str, str]:
+    from labelgraph.embeddings import DATASET_ALIASES
+
+    out = dict(DATASET_ALIASES.get(dataset or "", {}))
+    for pair in pairs:
+        label, sep, text = pair.partition("=")
+        if not sep or not label.strip() or not text.strip():
+            raise ConfigError(f"--alias {pair!r}: expected LABEL=TEXT (e.g. --alias 'tvmonitor=tv monitor')")
+        out[label.strip()] = text.strip()
+    return out
+
+
+@click.command(name="embed")
+@click.option("--dataset", type=click.Choice(["coco", "coco2014", "voc", "voc2007"]),
+              help="Take the labels (and their order) of a bundled dataset.")
+@click.option("--labels", "labels_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="A text file with one label a line (the row order).")
+@click.option("--from", "from_artifact", type=click.Path(dir_okay=False, path_type=Path),
+              help="Take the labels (and their order) of any labelgraph artifact.")
+@click.option("--vectors", metavar="PATH_OR_NAME",
+              help="A vector file (.txt, .txt.gz, .zip, word2vec .bin, gensim .kv) or a known name: "
+                   "glove.6B.{50,100,200,300}d, glove.840B.300d, numberbatch-en-19.08 (downloaded once).")
+@click.option("--format", "fmt", metavar="NAME",
+              help="glove, word2vec, word2vec-binary, gensim or numberbatch (default: detected).")
+@click.option("--member", metavar="NAME", help="The .zip member to read (e.g. glove.6B.300d.txt).")
+@click.option("--oov", type=click.Choice(["error", "zeros", "random"]), default="error", show_default=True,
+              help="What a label with no known token gets.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of --oov random.")
+@click.option("--alias", "alias_pairs", multiple=True, metavar="LABEL=TEXT",
+              help="Look LABEL up as TEXT (repeatable); --dataset voc sets diningtable, pottedplant, tvmonitor.")
+@click.option("--strict", is_flag=True, help="Check every line's field count, not only the lines parsed.")
+@click.option("--import-pkl", "import_pkl", type=click.Path(dir_okay=False, path_type=Path),
+              help="Import an ML-GCN *_glove_word2vec.pkl instead (rows in the order of the labels given).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("embeddings"),
+              show_default=True, help="Output folder.")
+@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@handle_errors
+def embed(dataset: str | None, labels_file: Path | None, from_artifact: Path | None, vectors: str | None,
+          fmt: str | None, member: str | None, oov: str, seed: int, alias_pairs: tuple[str, ...], strict: bool,
+          import_pkl: Path | None, out_dir: Path, force: bool, as_json: bool, quiet: bool) -> None:
+    """Label embeddings: one word vector per label, read from only the label words of a vector file.
+
+    A label's vector is the file's row for the whole label (hot_dog,
+    /c/en/hot_dog), else the mean of its tokens' rows (lower-cased, split on
+    space, _ and -).  Writes OUT/<dataset>_<vectors>.npz and prints, per label,
+    the key or tokens used and the tokens missing.
+
+    \b
+    Example:
+      labelgraph embed --dataset coco --vectors glove.6B.300d
+      labelgraph embed --labels my_labels.txt --vectors glove.6B.50d.txt.gz --oov zeros
+      labelgraph embed --import-pkl coco_glove_word2vec.pkl --labels coco_labels.txt
+    """
+    from labelgraph._atomic import check_writable
+
+    labels, stem = _labels(dataset, labels_file, from_artifact)
+    if import_pkl is not None:
+        if vectors is not None:
+            raise ConfigError("give either --vectors or --import-pkl, not both")
+        from labelgraph.embeddings import import_mlgcn_pickle
+
+        out = check_writable(out_dir / f"{stem}_{_stem(import_pkl.name)}.npz", force=force)
+        art = import_mlgcn_pickle(import_pkl, labels)
+        art.save(out, force=force)
+        if as_json:
+            echo_json({"path": str(out), "labels": len(labels), "dimension": art.vectors.shape[1]})
+        else:
+            click.echo(f"imported {art.vectors.shape[0]} x {art.vectors.shape[1]} vectors from {import_pkl}")
+            click.echo(f"wrote {out}")
+        return
+    if vectors is None:
+        raise ConfigError("--vectors PATH_OR_NAME is required (or --import-pkl FILE)")
+    from labelgraph.embeddings import KNOWN_VECTORS, EmbeddingReport, embed_artifact, get_format
+
+    if fmt is not None:
+        get_format(fmt)
+    if Path(vectors).exists() or vectors not in KNOWN_VECTORS:
+        vec_stem = _stem(Path(member).name if member else Path(vectors).name)
+    else:
+        vec_stem = vectors
+    out = check_writable(out_dir / f"{stem}_{vec_stem}.npz", force=force)
+    art = embed_artifact(labels, vectors, format=fmt, oov=oov, seed=seed, progress=progress_enabled(quiet),
+                         member=member, aliases=_aliases(dataset, alias_pairs), strict=strict)
+    art.save(out, force=force)
+    if as_json:
+        echo_json({"path": str(out), **{k: art.meta[k] for k in ("source", "format", "dimension", "oov", "seed")},
+                   "report": art.meta["report"]})
+        return
+    click.echo(EmbeddingReport.from_dict(art.meta["report"]).table())
+    click.echo(f"wrote {out}")
+

@@ -1,0 +1,167 @@
+"""``labelgraph inspect | compare | export | plot``: look at a graph artifact from the terminal."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from labelgraph.artifact import Artifact, load
+from labelgraph.inspect.compare import compare_graphs
+from labelgraph.inspect.export import EXPORT_FORMATS, default_export_path, export_graph
+from labelgraph.inspect.summary import graph_matrix, graph_summary, label_degrees
+
+from ._common import echo_json, format_table, handle_errors
+
+__all__ = ["inspect", "compare", "export", "plot"]
+
+_FILE = click.Path(path_type=Path, dir_okay=False)
+
+
+def _neighbours(artifact: Artifact, label: str, k: int) -> dict[str, object]:
+    i = artifact.index(label)
+    m = graph_matrix(artifact)
+    column = m.getcol(i).tocoo()
+    incoming = sorted(((artifact.labels[j], float(w)) for j, w in zip(column.row.tolist(), column.data.tolist())
+                       if j != i), key=lambda t: (-t[1], t[0]))
+    if artifact.kind == "statistics":
+        row = m.getrow(i).tocoo()
+        outgoing = sorted(((artifact.labels[j], float(w)) for j, w in zip(row.col.tolist(), row.data.tolist())
+                           if j != i), key=lambda t: (-t[1], t[0]))
+    else:
+        outgoing = artifact.neighbors(label)
+    return {"label": label, "degree": int(label_degrees(m)[i]), "self_weight": float(m[i, i]),
+            "out": outgoing[:k], "in": incoming[:k]}
+
+
+def _pairs(pairs: list[tuple[str, float]]) -> str:
+    return ", ".join(f"{name} {w:.3g}" for name, w in pairs) or "(none)"
+
+
+@click.command("inspect")
+@click.argument("file", type=_FILE)
+@click.option("--label", default=None, help="Show this label's strongest neighbours (out and in).")
+@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
+              help="How many neighbours per label / strongest edges to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@handle_errors
+def inspect(file: Path, label: str | None, top: int, as_json: bool) -> None:
+    """Summary of a graph: edges, density, isolated labels, degrees, asymmetry, strongest neighbours.
+
+    A statistics file is inspected through its conditional-probability graph P.
+
+    \b
+    Example:
+      labelgraph inspect graphs/coco2014_ks_l0.4_t0.02_e0.4.npz
+      labelgraph inspect graphs/coco2014_ks_l0.4_t0.02_e0.4.npz --label person --top 10
+    """
+    artifact = load(file)
+    if label is not None:
+        info = _neighbours(artifact, label, top)
+        if as_json:
+            echo_json(info)
+            return
+        click.echo(f"{label}: degree {info['degree']}, self weight {info['self_weight']:.4g}")
+        click.echo(f"  strongest out: {_pairs(info['out'])}")
+        click.echo(f"  strongest in:  {_pairs(info['in'])}")
+        return
+    summary = graph_summary(artifact, top=top)
+    neighbours = {name: artifact.neighbors(name, top) if artifact.kind != "statistics"
+                  else _neighbours(artifact, name, top)["out"] for name in artifact.labels}
+    if as_json:
+        echo_json({"file": str(file), "summary": summary.as_dict(), "neighbours": neighbours})
+        return
+    click.echo(f"{file}")
+    click.echo(format_table(["measure", "value"], summary.rows()))
+    click.echo("\ndegree histogram")
+    click.echo(format_table(["degree", "labels"],
+                            [[f"{lo}" if lo == hi else f"{lo}-{hi}", n] for lo, hi, n in summary.degree_histogram]))
+    click.echo("\nstrongest edges")
+    click.echo(format_table(["from", "to", "weight"], [[a, b, w] for a, b, w in summary.strongest]))
+    click.echo(f"\nstrongest neighbours (top {top})")
+    width = max(len(x) for x in artifact.labels) if artifact.labels else 0
+    for name, pairs in neighbours.items():
+        click.echo(f"  {name.ljust(width)}  {_pairs(pairs)}")
+
+
+@click.command("compare")
+@click.argument("first", type=_FILE)
+@click.argument("second", type=_FILE)
+@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
+              help="How many edges found in only one graph to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@handle_errors
+def compare(first: Path, second: Path, top: int, as_json: bool) -> None:
+    """Compare two graphs: label alignment, edge Jaccard, Frobenius distance, rank correlation, differing edges.
+
+    Labels are aligned by name; only the labels both graphs share are compared.
+
+    \b
+    Example:
+      labelgraph compare graphs/coco2014_binary_t0.4.npz graphs/coco2014_ks_l0.4_t0.02_e0.4.npz
+    """
+    result = compare_graphs(load(first), load(second), top=top)
+    if as_json:
+        echo_json({"first": str(first), "second": str(second), **result.as_dict()})
+        return
+    spearman = "n/a" if result.spearman is None else f"{result.spearman:.4f}"
+    rows = [
+        ("kinds", f"{result.kinds[0]} vs {result.kinds[1]}"),
+        ("labels", f"{result.common_labels} shared ({result.alignment})"),
+        ("only in first", ", ".join(result.only_in_a[:10]) or "-"),
+        ("only in second", ", ".join(result.only_in_b[:10]) or "-"),
+        ("edges", f"{result.edges_a} vs {result.edges_b}, {result.edges_common} in both"),
+        ("edge Jaccard", f"{result.edge_jaccard:.4f}"),
+        ("Frobenius distance", f"{result.frobenius:.4g} (relative {result.frobenius_relative:.4f})"),
+        ("Spearman of weights", spearman),
+    ]
+    click.echo(format_table(["measure", "value"], rows))
+    for title, edges in ((f"edges only in {first.name}", result.edges_only_in_a),
+                         (f"edges only in {second.name}", result.edges_only_in_b)):
+        if edges:
+            click.echo(f"\n{title} (strongest {len(edges)})")
+            click.echo(format_table(["label", "label", "weight"], [list(e) for e in edges]))
+
+
+@click.command("export")
+@click.argument("file", type=_FILE)
+@click.option("--to", "fmt", type=click.Choice(list(EXPORT_FORMATS)), required=True, help="Output format.")
+@click.option("--out", type=_FILE, default=None, help="Output path (default: FILE with the format's suffix).")
+@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+@handle_errors
+def export(file: Path, fmt: str, out: Path | None, force: bool) -> None:
+    """Export a graph to GraphML, GEXF, CSV, a tab-separated edge list, or PyTorch Geometric arrays (.npz).
+
+    pyg writes int64 edge_index (2 x E) and float32 edge_weight for every non-zero entry.
+
+    \b
+    Example:
+      labelgraph export graphs/coco2014_ks_l0.4_t0.02_e0.4.npz --to graphml
+      labelgraph export graphs/coco2014_ks_l0.4_t0.02_e0.4.npz --to pyg --out ks_pyg.npz
+    """
+    artifact = load(file)
+    path = export_graph(artifact, out or default_export_path(file, fmt), fmt, force=force)
+    click.echo(f"wrote {path}")
+
+
+@click.command("plot")
+@click.argument("file", type=_FILE)
+@click.option("--out", type=_FILE, required=True, help="Figure file: .png, .svg or .pdf.")
+@click.option("--network/--no-network", default=None,
+              help="Add a network drawing (default: when the graph has at most 100 labels).")
+@click.option("--size", type=click.FloatRange(min=1.0), default=6.0, show_default=True, help="Panel size in inches.")
+@click.option("--dpi", type=click.IntRange(min=20, max=600), default=100, show_default=True, help="Resolution.")
+@click.option("--force", is_flag=True, help="Overwrite an existing figure.")
+@handle_errors
+def plot(file: Path, out: Path, network: bool | None, size: float, dpi: int, force: bool) -> None:
+    """Plot a graph: a heatmap in hierarchical-clustering order, and a network drawing for <= 100 labels.
+
+    Needs matplotlib (pip install 'labelgraph[plot]').
+
+    \b
+    Example:
+      labelgraph plot graphs/coco2014_ks_l0.4_t0.02_e0.4.npz --out ks.png
+    """
+    from labelgraph.inspect.plot import plot_graph
+
+    path = plot_graph(load(file), out, network=network, size=size, dpi=dpi, force=force)
+    click.echo(f"wrote {path}")

@@ -1,0 +1,105 @@
+"""``labelgraph sweep``: graph measures over a grid of λ, τ, η (ks) or τ, p (binary, reweighted, mlgcn)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from labelgraph.artifact import Artifact, load
+from labelgraph.bundled import BUNDLED, _ALIASES, bundled_path
+from labelgraph.errors import ConfigError
+from labelgraph.graphs.ks import STAT_GRAPHS
+from labelgraph.inspect.sweep import MAX_SETTINGS, SWEEP_KINDS, sweep as run_sweep
+
+from ._common import format_table, handle_errors, progress_enabled
+
+__all__ = ["sweep", "load_statistics"]
+
+_DATASETS = sorted(set(BUNDLED) | set(_ALIASES))
+
+
+def load_statistics(dataset: str | None, stats_file: Path | None) -> tuple[Artifact, str]:
+    """The statistics artifact (bundled ``dataset`` or a file) and the file-name stem for outputs."""
+    if stats_file is not None:
+        if dataset is not None:
+            raise ConfigError("give either --dataset or --stats, not both")
+        stats = load(stats_file)
+        stem = stats_file.name[:-4] if stats_file.name.endswith(".npz") else stats_file.stem
+        return stats, stem.removesuffix("_statistics")
+    name = _ALIASES.get(dataset or "", dataset) if dataset else None
+    if name is None:
+        raise ConfigError("no statistics: pass --dataset (bundled: coco, voc) or --stats FILE")
+    return load(bundled_path(name)), name
+
+
+@click.command("sweep")
+@click.option("--kind", type=click.Choice(list(SWEEP_KINDS)), default="ks", show_default=True,
+              help="Graph family to sweep.")
+@click.option("--dataset", type=click.Choice(_DATASETS), default=None,
+              help="Bundled statistics to start from.")
+@click.option("--stats", "stats_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="A statistics artifact (.npz) instead of --dataset.")
+@click.option("--knowledge", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Knowledge graph artifact (A_K); required for --kind ks.")
+@click.option("--lam", default=None, help="λ values (ks): a range 0.2:0.8:0.1 (end included) or a list 0.2,0.4.")
+@click.option("--tau", default=None, help="τ values: a range or a list.")
+@click.option("--eta", default=None, help="η values (ks): a range or a list.")
+@click.option("--p", "p", default=None,
+              help="p values (reweighted, mlgcn); for ks the one p of a reweighted --stat-graph.")
+@click.option("--stat-graph", type=click.Choice(STAT_GRAPHS), default="probability", show_default=True,
+              help="A_S of the ks graph.")
+@click.option("--stat-tau", default=None, help="τ of a binary/reweighted --stat-graph (ks; one value).")
+@click.option("--embeddings", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Label embeddings (.npz) for the over-smoothing indicator.")
+@click.option("--align", is_flag=True, help="Align knowledge and embeddings to the statistics' labels by name.")
+@click.option("--csv", "csv_out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the rows as CSV.")
+@click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the rows as JSON.")
+@click.option("--save", "save_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Also save every setting's graph artifact in this folder.")
+@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--yes", is_flag=True, help=f"Run a sweep of more than {MAX_SETTINGS:,} settings.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar, no table.")
+@handle_errors
+def sweep(kind: str, dataset: str | None, stats_file: Path | None, knowledge: Path | None, lam: str | None,
+          tau: str | None, eta: str | None, p: str | None, stat_graph: str, stat_tau: str | None,
+          embeddings: Path | None, align: bool, csv_out: Path | None, json_out: Path | None,
+          save_dir: Path | None, force: bool, yes: bool, quiet: bool) -> None:
+    """Graph measures for every setting of a parameter grid (statistics read once).
+
+    Each row: edges, density, isolated labels, mean degree, connected components,
+    spectral gap of the normalized graph, and with --embeddings the mean cosine
+    similarity of the rows of Â^k·E for k = 2 and 4 (over-smoothing).
+
+    \b
+    Example:
+      labelgraph sweep --kind ks --dataset coco --knowledge graphs/coco2014_knowledge.npz \\
+          --lam 0.2:0.8:0.1 --tau 0.01,0.02,0.05 --eta 0.4 --csv sweep.csv
+      labelgraph sweep --kind reweighted --dataset voc --tau 0.1:0.5:0.1 --p 0.2,0.25
+    """
+    if kind == "ks" and knowledge is None:
+        raise ConfigError("--kind ks needs a knowledge graph: build one with `labelgraph build --kind knowledge "
+                          "--dataset ...` and pass it with --knowledge FILE")
+    stats, stem = load_statistics(dataset, stats_file)
+    know = load(knowledge) if knowledge is not None else None
+    emb = load(embeddings) if embeddings is not None else None
+    for path in (csv_out, json_out):
+        if path is not None and path.exists() and not force:
+            raise ConfigError(f"{path}: already exists (use --force to overwrite)")
+    result = run_sweep(stats, kind, knowledge=know, lam=lam, tau=tau, eta=eta, p=p, stat_graph=stat_graph,
+                       stat_tau=stat_tau, embeddings=emb, align=align, yes=yes, save_dir=save_dir, stem=stem,
+                       force=force, progress=progress_enabled(quiet))
+    if csv_out is not None:
+        result.to_csv(csv_out, force=force)
+    if json_out is not None:
+        result.to_json(json_out, force=force)
+    if not quiet:
+        columns = result.columns
+        click.echo(format_table(columns, [[row[c] for c in columns] for row in result.rows]))
+        for path in (csv_out, json_out):
+            if path is not None:
+                click.echo(f"wrote {path}")
+        if result.saved:
+            click.echo(f"saved {len(result.saved)} graphs in {save_dir}")
+

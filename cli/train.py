@@ -1,0 +1,157 @@
+"""``labelgraph train`` and ``labelgraph evaluate``: thin wrappers over :mod:`labelgraph.train`."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from labelgraph.errors import missing_dependency
+
+from ._common import echo_json, handle_errors, progress_enabled
+
+DATASET_CHOICES = ("imagefolder", "mulan", "coco", "voc", "charades", "nuswide")
+
+
+def _require_torch() -> None:
+    try:
+        import torch  # noqa: F401
+        import torchvision  # noqa: F401
+    except ImportError:
+        raise missing_dependency("torch/torchvision", "train") from None
+
+
+@click.command(context_settings={"max_content_width": 100})
+@click.option("--preset", help="Paper recipe: mlgcn-coco, mlgcn-voc, kssnet-coco, kssnet-charades; "
+                               "other options override it.")
+@click.option("--model", type=click.Choice(["mlgcn", "kssnet", "kssnet3d"]), help="Architecture [mlgcn].")
+@click.option("--backbone", help="torchvision ResNet (resnet18 … resnet152, resnext*), r3d_18, r2plus1d_18, "
+                                 "or 'features' [resnet101].")
+@click.option("--dataset", type=click.Choice(DATASET_CHOICES), help="Where labels come from [imagefolder].")
+@click.option("--root", type=click.Path(file_okay=False), help="Folder of the images / frame folders.")
+@click.option("--annotations", help="Annotation file; '{split}' becomes the split name "
+                                    "(imagefolder: <root>/{split}.csv; mulan: …/scene).")
+@click.option("--split", help="Training split [train; voc: trainval].")
+@click.option("--val-split", help="Evaluation split [val; voc, mulan, charades: test].")
+@click.option("--graph", type=click.Path(dir_okay=False), help="Graph .npz (labelgraph build).")
+@click.option("--embeddings", type=click.Path(dir_okay=False), help="Label embeddings .npz (labelgraph embed).")
+@click.option("--align", "align_labels", is_flag=True, default=None,
+              help="Reorder graph and embeddings to the dataset's label order by name.")
+@click.option("--epochs", type=click.IntRange(min=1))
+@click.option("--batch-size", type=click.IntRange(min=1))
+@click.option("--lr", type=float, help="Head learning rate; the backbone uses lr × --backbone-lr-mult.")
+@click.option("--backbone-lr-mult", type=float)
+@click.option("--optimizer", type=click.Choice(["sgd", "adam"]))
+@click.option("--schedule", type=click.Choice(["step", "cosine", "constant"]))
+@click.option("--lr-steps", help="Comma-separated epochs of the step schedule, e.g. 30.")
+@click.option("--weight-decay", type=float)
+@click.option("--image-size", type=click.IntRange(min=8))
+@click.option("--hidden", type=click.IntRange(min=1), help="ML-GCN's hidden GCN width [1024].")
+@click.option("--dropout", type=float, help="Dropout on the pooled feature [0; kssnet-charades 0.5].")
+@click.option("--frames", type=click.IntRange(min=1), help="Frames per clip (kssnet3d).")
+@click.option("--amp", type=click.Choice(["off", "bf16", "fp16"]), help="Mixed precision [off].")
+@click.option("--channels-last/--no-channels-last", default=None, help="[on for CUDA]")
+@click.option("--compile", "compile_", is_flag=True, default=None, help="torch.compile (eager if it fails).")
+@click.option("--compile-backend", help="torch.compile backend [inductor].")
+@click.option("--accumulate", type=click.IntRange(min=1), help="Micro-batches per optimizer step.")
+@click.option("--ema", type=float, help="EMA decay of the weights for evaluation, e.g. 0.999 [off].")
+@click.option("--freeze-backbone", is_flag=True, default=None, help="Train only the head.")
+@click.option("--cache-features", type=click.Path(file_okay=False),
+              help="With --freeze-backbone: cache backbone features here (fp16, memory-mapped).")
+@click.option("--pretrained/--no-pretrained", default=None, help="torchvision ImageNet weights [on].")
+@click.option("--workers", type=click.IntRange(min=0), help="Data-loading processes [4].")
+@click.option("--skip-missing", is_flag=True, default=None, help="Leave out missing images (counted).")
+@click.option("--limit", type=click.IntRange(min=1), help="Use only the first N samples of each split.")
+@click.option("--device", help="cpu, cuda, cuda:1 [cuda when available].")
+@click.option("--seed", type=int)
+@click.option("--deterministic", is_flag=True, default=None, help="Deterministic algorithms (slower).")
+@click.option("--out", type=click.Path(file_okay=False), help="Run folder [runs/run].")
+@click.option("--resume", is_flag=True, default=None, help="Continue the run in --out from last.pt.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the last epoch's record as JSON.")
+@handle_errors
+def train(preset: str | None, lr_steps: str | None, compile_: bool | None, quiet: bool, as_json: bool,
+          **options: Any) -> None:
+    """Train ML-GCN, KSSNet or KSSNet-3D on labelgraph's graph and embedding files.
+
+    Writes config.json, log.jsonl (one line an epoch), last.pt and best.pt (by
+    validation mAP) to --out. Runs unchanged under torchrun for several GPUs or nodes.
+
+    \b
+    Example:
+      labelgraph train --preset mlgcn-coco --root data/coco --annotations data/coco/annotations \\
+          --graph graphs/coco2014_reweighted_t0.4_p0.2.npz --embeddings embeddings/coco_glove300.npz \\
+          --amp bf16 --accumulate 4 --out runs/mlgcn-coco
+      torchrun --nproc-per-node 4 -m labelgraph_cli.main train --preset mlgcn-coco ... --out runs/x
+    """
+    _require_torch()
+    from labelgraph.train.config import TrainConfig
+    from labelgraph.train.engine import fit
+    from labelgraph.train.metrics import format_metrics_table
+
+    values = {k: v for k, v in options.items() if v is not None}
+    if compile_ is not None:
+        values["compile"] = compile_
+    if lr_steps:
+        try:
+            values["lr_steps"] = tuple(int(x) for x in lr_steps.split(","))
+        except ValueError:
+            raise click.BadParameter("comma-separated integers, e.g. 30 or 20,30", param_hint="--lr-steps") from None
+    cfg = TrainConfig.from_preset(preset, **values) if preset else TrainConfig.from_dict(values)
+    record = fit(cfg, progress=progress_enabled(quiet))
+    if not record.get("metrics"):
+        return  # not rank 0
+    if as_json:
+        echo_json(record)
+        return
+    click.echo(f"run: {record['out']}  epoch {record['epoch']}  train loss {record['train_loss']:.4f}  "
+               f"best mAP {100 * (record['best_mAP'] or 0):.2f}")
+    click.echo(format_metrics_table({f"epoch {record['epoch']}": record["metrics"]}))
+
+
+@click.command(context_settings={"max_content_width": 100})
+@click.argument("checkpoint", type=click.Path(dir_okay=False))
+@click.option("--dataset", type=click.Choice(DATASET_CHOICES), help="Override the run's dataset.")
+@click.option("--root", type=click.Path(file_okay=False), help="Override the run's image folder.")
+@click.option("--annotations", help="Override the run's annotation file ('{split}' allowed).")
+@click.option("--split", help="Split to score [the run's validation split].")
+@click.option("--graph", type=click.Path(dir_okay=False), help="Evaluate with another graph (needs --embeddings).")
+@click.option("--embeddings", type=click.Path(dir_okay=False), help="Evaluate with other label embeddings.")
+@click.option("--batch-size", type=click.IntRange(min=1))
+@click.option("--workers", type=click.IntRange(min=0))
+@click.option("--amp", type=click.Choice(["off", "bf16", "fp16"]))
+@click.option("--device")
+@click.option("--skip-missing", is_flag=True, default=None)
+@click.option("--limit", type=click.IntRange(min=1))
+@click.option("--scores", "scores_path", type=click.Path(dir_okay=False),
+              help="Also save the logits and targets to this .npz.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
+@handle_errors
+def evaluate(checkpoint: str, scores_path: str | None, quiet: bool, as_json: bool, **options: Any) -> None:
+    """Score a trained checkpoint with ML-GCN's metrics (mAP, CP, CR, CF1, OP, OR, OF1, top-3).
+
+    \b
+    Example:
+      labelgraph evaluate runs/mlgcn-coco/best.pt --split val
+      labelgraph evaluate runs/mlgcn-coco/best.pt --root data/coco --split val --json
+    """
+    _require_torch()
+    import numpy as np
+
+    from labelgraph._atomic import atomic_write
+    from labelgraph.train.engine import evaluate_checkpoint
+    from labelgraph.train.metrics import format_metrics_table
+
+    result = evaluate_checkpoint(checkpoint, progress=progress_enabled(quiet),
+                                 **{k: v for k, v in options.items() if v is not None})
+    if scores_path:
+        with atomic_write(Path(scores_path)) as handle:
+            np.savez(handle, scores=result.scores, targets=result.targets, labels=np.array(result.labels))
+    if as_json:
+        echo_json({"checkpoint": result.checkpoint, "split": result.split, "samples": int(len(result.scores)),
+                   "metrics": result.metrics})
+        return
+    click.echo(f"{result.checkpoint} on {result.split} ({len(result.scores)} samples)")
+    click.echo(format_metrics_table({Path(checkpoint).parent.name or "model": result.metrics}))
