@@ -1,7 +1,6 @@
 """``labelgraph build`` and ``labelgraph stats``: statistics → graphs as .npz files."""
 from __future__ import annotations
 
-import inspect as _inspect
 from pathlib import Path
 from typing import Any, Callable
 
@@ -29,6 +28,7 @@ def _source_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--difficult", is_flag=True, default=None, help="Count VOC's 'difficult' (0) marks as labels."),
         click.option("--labels", "labels_file", type=click.Path(dir_okay=False), metavar="FILE",
                      help="Label-list file (labelmatrix, csv, jsonl readers)."),
+        click.option("--num-samples", type=int, metavar="N", help="N for mlgcn-pkl files other than ML-GCN's own."),
         click.option("--download", is_flag=True, help="Download the official annotations into the cache first."),
         click.option("--out", "-o", type=click.Path(file_okay=False), default="graphs", show_default=True,
                      help="Output folder."),
@@ -44,21 +44,21 @@ def _source_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _statistics(dataset: str | None, stats_file: str | None, root: str | None, annotations: str | None,
                 split: str | None, year: str | None, order: str | None, keep_empty: bool | None,
-                difficult: bool | None, labels_file: str | None, download: bool, quiet: bool):
+                difficult: bool | None, labels_file: str | None, num_samples: int | None, download: bool,
+                quiet: bool):
     from labelgraph.errors import ConfigError
     from labelgraph.sources import resolve_statistics
 
-    given = {"year": year, "order": order, "keep_empty": keep_empty, "difficult": difficult, "labels": labels_file}
+    given = {"year": year, "order": order, "keep_empty": keep_empty, "difficult": difficult, "labels": labels_file,
+             "num_samples": num_samples}
     given = {k: v for k, v in given.items() if v is not None}
     if given and dataset is not None and (root or annotations or download):
         from labelgraph.datasets import get_reader
 
-        accepted = _inspect.signature(get_reader(dataset).load_reader()).parameters
-        if not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
-            unknown = [k for k in given if k not in accepted]
-            if unknown:
-                flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
-                raise ConfigError(f"{flags} does not apply to dataset {dataset!r}")
+        unknown = [k for k in given if k not in get_reader(dataset).options]
+        if unknown:
+            flags = ", ".join("--" + k.replace("_", "-") for k in unknown)
+            raise ConfigError(f"{flags} does not apply to dataset {dataset!r}")
     return resolve_statistics(dataset, stats=stats_file, root=root, annotations=annotations, split=split,
                               download=download, progress=progress_enabled(quiet), reader_options=given)
 

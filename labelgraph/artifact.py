@@ -284,7 +284,7 @@ class Artifact:
         arrays = self._arrays()
         arrays["meta"] = np.array(json.dumps(meta, sort_keys=True, default=_json_default))
         buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
+        np.savez_compressed(buffer, **arrays)
         with atomic_write(path) as handle:
             handle.write(buffer.getbuffer())
         return path

@@ -57,8 +57,9 @@ def resolve_statistics(dataset: str | None, *, stats: str | Path | None = None, 
         options["split"] = split
     if annotations is not None or root is not None:
         path = Path(annotations if annotations is not None else root)
-        labelset = reader.load_reader()(path, **options)
-        return StatisticsSource(label_statistics(labelset), f"annotations {path} (split {split})", "annotations")
+        result = reader.load_reader()(path, **options)
+        art = result if isinstance(result, Artifact) else label_statistics(result)
+        return StatisticsSource(art, f"annotations {path} (split {split})", "annotations")
     if download:
         if not reader.downloads:
             raise ConfigError(f"dataset {dataset!r} has no download source; pass --root or --annotations")

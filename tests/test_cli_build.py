@@ -166,3 +166,23 @@ def test_installed_script_as_subprocess(tmp_path):
                          timeout=120, cwd=tmp_path)
     assert bad.returncode == 2 and bad.stderr.strip() == "Error: tau must be in [0, 1], got 2"
     assert not (tmp_path / "graphs").exists()
+
+
+def test_mlgcn_pkl_import_through_cli(tmp_path):
+    pkl = require_shared("mlgcn", "coco_adj.pkl")
+    order = require_shared("coco2014", "categories_alphabetical_order.txt")
+    res = run("stats", "--dataset", "mlgcn-pkl", "--annotations", str(pkl), "--labels", str(order),
+              "--out", str(tmp_path), "--name", "imported", "--json")
+    assert res.exit_code == 0, res.output
+    imported = labelgraph.load(tmp_path / "imported_statistics.npz")
+    bundled = labelgraph.load(labelgraph.bundled_path("coco"))
+    assert imported.labels == bundled.labels and imported.num_samples == 82081
+    assert imported.n.tolist() == bundled.n.tolist() and (imported.matrix != bundled.matrix).nnz == 0
+    res = run("stats", "--dataset", "mlgcn-pkl", "--annotations", str(pkl), "--out", str(tmp_path / "x"))
+    assert res.exit_code == 2 and "--labels FILE is required" in res.output
+
+
+def test_option_that_does_not_apply_is_refused(tmp_path):
+    root = require_shared("voc2007")
+    res = run("stats", "--dataset", "voc", "--root", str(root), "--order", "category-id", "--out", str(tmp_path))
+    assert res.exit_code == 2 and "--order does not apply to dataset 'voc'" in res.output

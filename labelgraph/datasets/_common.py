@@ -1,0 +1,187 @@
+"""Helpers shared by the dataset readers: file checks, sha256, label-list files, building a LabelSet.
+
+Every error here is a :class:`~labelgraph.errors.DataError` whose message starts
+with the file (and ``:line`` where one is known), so the CLI can print it as is.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import DataError
+from ..labelset import LabelSet
+
+__all__ = [
+    "data_error",
+    "require_file",
+    "require_dir",
+    "sha256_file",
+    "file_record",
+    "read_label_list",
+    "resolve_labels",
+    "build_labelset",
+]
+
+_CHUNK = 1 << 20
+
+
+def data_error(path: str | os.PathLike[str], message: str, line: int | None = None) -> DataError:
+    """A :class:`DataError` whose message starts with ``path`` (and ``:line`` when given).
+
+    Examples
+    --------
+    >>> str(data_error("a/b.txt", "bad value '2'", line=7))
+    "a/b.txt:7: bad value '2'"
+    """
+    where = f"{path}:{line}" if line is not None else f"{path}"
+    return DataError(f"{where}: {message}")
+
+
+def require_file(path: str | os.PathLike[str], what: str = "file") -> Path:
+    """``path`` as a :class:`~pathlib.Path` if it is an existing file; a :class:`DataError` otherwise.
+
+    Examples
+    --------
+    >>> require_file("/nonexistent/instances_train2014.json", "COCO annotation file")
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.DataError: /nonexistent/instances_train2014.json: no such COCO annotation file
+    """
+    path = Path(path)
+    if not path.is_file():
+        if path.is_dir():
+            raise data_error(path, f"is a folder, expected a {what}")
+        raise data_error(path, f"no such {what}")
+    return path
+
+
+def require_dir(path: str | os.PathLike[str], what: str = "folder") -> Path:
+    """``path`` if it is an existing folder; a :class:`DataError` otherwise.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> require_dir(tempfile.gettempdir()).is_dir()
+    True
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise data_error(path, f"no such {what}")
+    return path
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB chunks.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+    >>> _ = p.write_bytes(b"abc")
+    >>> sha256_file(p)[:16]
+    'ba7816bf8f01cfea'
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_record(path: str | os.PathLike[str]) -> dict[str, str]:
+    """``{"path": ..., "sha256": ...}`` for a LabelSet's ``source["files"]``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+    >>> _ = p.write_bytes(b"abc")
+    >>> sorted(file_record(p))
+    ['path', 'sha256']
+    """
+    return {"path": str(path), "sha256": sha256_file(path)}
+
+
+def read_label_list(path: str | os.PathLike[str]) -> tuple[str, ...]:
+    """Label names from a text file, one per line (surrounding blanks stripped, blank lines skipped).
+
+    A name listed twice is a :class:`DataError` naming both lines.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "labels.txt"
+    >>> _ = p.write_text("cat\\n dog \\n\\n")
+    >>> read_label_list(p)
+    ('cat', 'dog')
+    """
+    path = require_file(path, "label-list file")
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    with open(path, encoding="utf-8-sig") as handle:
+        for lineno, line in enumerate(handle, 1):
+            name = line.strip()
+            if not name:
+                continue
+            if name in seen:
+                raise data_error(path, f"label {name!r} listed twice (first on line {seen[name]})", lineno)
+            seen[name] = lineno
+            names.append(name)
+    if not names:
+        raise data_error(path, "label-list file holds no label")
+    return tuple(names)
+
+
+def resolve_labels(labels: Sequence[str] | str | os.PathLike[str]) -> tuple[str, ...]:
+    """A label order given either as names or as a label-list file path.
+
+    Examples
+    --------
+    >>> resolve_labels(["cat", "dog"])
+    ('cat', 'dog')
+    """
+    if isinstance(labels, (str, os.PathLike)):
+        return read_label_list(labels)
+    names = tuple(str(x) for x in labels)
+    if len(set(names)) != len(names):
+        dup = sorted({x for x in names if names.count(x) > 1})
+        raise DataError(f"duplicate label names: {', '.join(dup[:5])}")
+    return names
+
+
+def build_labelset(path: str | os.PathLike[str], sample_ids: Sequence[str], labels: Sequence[str],
+                   rows: Iterable[int] | np.ndarray, cols: Iterable[int] | np.ndarray,
+                   source: Mapping[str, Any]) -> LabelSet:
+    """A validated :class:`LabelSet` from (row, column) pairs of 1s.
+
+    Checks what every reader shares: at least one sample, unique sample ids.
+    ``path`` is what the error messages name.
+
+    Examples
+    --------
+    >>> ls = build_labelset("x.csv", ["a", "b"], ["cat", "dog"], [0, 1, 1], [0, 0, 1], {"dataset": "x"})
+    >>> ls.Y.toarray().tolist()
+    [[1, 0], [1, 1]]
+    >>> build_labelset("x.csv", [], ["cat"], [], [], {})
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.DataError: x.csv: no samples (a dataset with zero samples has no statistics)
+    """
+    n = len(sample_ids)
+    if n == 0:
+        raise data_error(path, "no samples (a dataset with zero samples has no statistics)")
+    if len(set(sample_ids)) != n:
+        seen: set[str] = set()
+        dup = next(s for s in sample_ids if s in seen or seen.add(s))  # type: ignore[func-returns-value]
+        raise data_error(path, f"duplicate sample id {dup!r}")
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    Y = sp.csr_matrix((np.ones(rows.shape[0], dtype=np.int8), (rows, cols)), shape=(n, len(labels)))
+    src = {"path": str(path)}
+    src.update(source)
+    return LabelSet(list(sample_ids), tuple(labels), Y, src)
