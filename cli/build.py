@@ -138,13 +138,10 @@ def build(kind: str, tau: float | None, p: float | None, raw: bool, store: str |
             plans.append((k, {}, lambda: _knowledge(stats, store, relations, multiplier, directed, overrides,
                                                     source.get("dataset"))))
         else:
-            from labelgraph.graphs.ks import PRESETS, ks_artifact
+            from labelgraph.graphs.ks import ks_artifact, ks_params
 
-            values = dict(PRESETS[_preset_name(preset, source.get("dataset"), PRESETS)])
-            for key, given in (("lam", lam), ("tau", tau), ("eta", eta)):
-                if given is not None:
-                    values[key] = given
-            params = {"lam": values["lam"], "tau": values["tau"], "eta": values["eta"]}
+            default = "kssnet-charades" if source.get("dataset") == "charades" else None
+            params = ks_params(preset or default, lam=lam, tau=tau, eta=eta)
 
             def make(params: dict[str, float] = params) -> Any:
                 if knowledge_file:
@@ -188,16 +185,6 @@ def build(kind: str, tau: float | None, p: float | None, raw: bool, store: str |
         click.echo(f"statistics: {stats_path}")
     headers = ["kind", "params", "labels", "samples", "edges", "density", "isolated", "max_degree", "path"]
     click.echo(format_table(headers, [[r[h] for h in headers] for r in rows]))
-
-
-def _preset_name(preset: str | None, dataset: str | None, presets: dict[str, Any]) -> str:
-    from labelgraph.errors import ConfigError
-
-    if preset is None:
-        preset = "kssnet-charades" if dataset == "charades" else "kssnet-coco"
-    if preset not in presets:
-        raise ConfigError(f"unknown preset {preset!r} (known: {', '.join(presets)})")
-    return preset
 
 
 def _knowledge(stats: Any, store: str | None, relations: str | None, multiplier: tuple[str, ...],

@@ -6,7 +6,6 @@ from pathlib import Path
 import click
 
 from labelgraph.artifact import Artifact, load
-from labelgraph.bundled import BUNDLED, _ALIASES, bundled_path
 from labelgraph.errors import ConfigError
 from labelgraph.graphs.ks import STAT_GRAPHS
 from labelgraph.inspect.sweep import MAX_SETTINGS, SWEEP_KINDS, sweep as run_sweep
@@ -15,28 +14,24 @@ from ._common import format_table, handle_errors, progress_enabled
 
 __all__ = ["sweep", "load_statistics"]
 
-_DATASETS = sorted(set(BUNDLED) | set(_ALIASES))
-
 
 def load_statistics(dataset: str | None, stats_file: Path | None) -> tuple[Artifact, str]:
-    """The statistics artifact (bundled ``dataset`` or a file) and the file-name stem for outputs."""
+    """The statistics artifact (a file, or the dataset's bundled one) and the file-name stem for outputs."""
+    from labelgraph.sources import output_stem, resolve_statistics
+
+    if stats_file is not None and dataset is not None:
+        raise ConfigError("give either --dataset or --stats, not both")
+    src = resolve_statistics(dataset, stats=stats_file)
     if stats_file is not None:
-        if dataset is not None:
-            raise ConfigError("give either --dataset or --stats, not both")
-        stats = load(stats_file)
         stem = stats_file.name[:-4] if stats_file.name.endswith(".npz") else stats_file.stem
-        return stats, stem.removesuffix("_statistics")
-    name = _ALIASES.get(dataset or "", dataset) if dataset else None
-    if name is None:
-        raise ConfigError("no statistics: pass --dataset (bundled: coco, voc) or --stats FILE")
-    return load(bundled_path(name)), name
+        return src.stats, stem.removesuffix("_statistics")
+    return src.stats, output_stem(src.stats, dataset)
 
 
 @click.command("sweep")
 @click.option("--kind", type=click.Choice(list(SWEEP_KINDS)), default="ks", show_default=True,
               help="Graph family to sweep.")
-@click.option("--dataset", type=click.Choice(_DATASETS), default=None,
-              help="Bundled statistics to start from.")
+@click.option("--dataset", default=None, metavar="NAME", help="Dataset whose bundled statistics to start from.")
 @click.option("--stats", "stats_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="A statistics artifact (.npz) instead of --dataset.")
 @click.option("--knowledge", type=click.Path(path_type=Path, dir_okay=False), default=None,

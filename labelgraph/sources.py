@@ -48,7 +48,7 @@ def resolve_statistics(dataset: str | None, *, stats: str | Path | None = None, 
             raise ConfigError(f"{stats}: --stats needs a statistics artifact, got {art.kind}")
         return StatisticsSource(art, f"statistics file {stats}", "file")
     if dataset is None:
-        raise ConfigError("give --dataset NAME (see `labelgraph datasets`) or --stats FILE")
+        raise ConfigError("no statistics: pass --dataset NAME (see `labelgraph datasets`) or --stats FILE")
     from .datasets import get_reader
 
     reader = get_reader(dataset)

@@ -186,3 +186,30 @@ def test_option_that_does_not_apply_is_refused(tmp_path):
     root = require_shared("voc2007")
     res = run("stats", "--dataset", "voc", "--root", str(root), "--order", "category-id", "--out", str(tmp_path))
     assert res.exit_code == 2 and "--order does not apply to dataset 'voc'" in res.output
+
+
+def test_build_ks_from_a_knowledge_file(tmp_path):
+    stats = labelgraph.load(labelgraph.bundled_path("voc"))
+    C = stats.num_labels
+    rng = np.random.default_rng(3)
+    K = np.triu(rng.random((C, C)) * (rng.random((C, C)) < 0.3), 1)
+    K = K + K.T
+    kfile = labelgraph.Artifact.graph("knowledge", stats.labels, K).save(tmp_path / "k.npz")
+    res = run("build", "--dataset", "voc", "--kind", "ks", "--knowledge", str(kfile), "--lam", "0.5",
+              "--out", str(tmp_path / "g"), "--json")
+    assert res.exit_code == 0, res.output
+    got = labelgraph.load(tmp_path / "g" / "voc2007_ks_l0.5_t0.02_e0.4.npz")
+    # Eqs. 2–4 written again here: A_S = P, λ = 0.5, τ = 0.02 (preset), η = 0.4
+    P = stats.matrix.toarray() / stats.n[:, None]
+    A = 0.5 * _norm(P) + 0.5 * _norm(K.astype(np.float32).astype(float))
+    A = A * (A >= 0.02)
+    expected = _norm(0.4 * A + 0.6 * np.eye(C))
+    np.testing.assert_allclose(got.to_dense(), expected, atol=1e-5)
+    shuffled = labelgraph.Artifact.graph("knowledge", stats.labels[::-1], K[::-1, ::-1]).save(tmp_path / "r.npz")
+    res = run("build", "--dataset", "voc", "--kind", "ks", "--knowledge", str(shuffled), "--out", str(tmp_path / "h"))
+    assert res.exit_code == 2 and "--align" in res.output
+    res = run("build", "--dataset", "voc", "--kind", "ks", "--knowledge", str(shuffled), "--align",
+              "--lam", "0.5", "--out", str(tmp_path / "h"))
+    assert res.exit_code == 0, res.output
+    np.testing.assert_allclose(labelgraph.load(tmp_path / "h" / "voc2007_ks_l0.5_t0.02_e0.4.npz").to_dense(),
+                               expected, atol=1e-5)

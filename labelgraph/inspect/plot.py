@@ -1,0 +1,245 @@
+"""Figures of label graphs: a heatmap ordered by hierarchical clustering, and a network drawing.
+
+matplotlib is an optional extra (``pip install 'labelgraph[plot]'``), imported
+inside the functions.  Figures are built with :class:`matplotlib.figure.Figure`
+on the Agg canvas, never through ``pyplot``: drawing a graph changes no global
+matplotlib state, works without a display, and the saved PNG has exactly
+``figsize × dpi`` pixels.
+"""
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .._atomic import atomic_write, check_writable
+from ..artifact import Artifact
+from ..errors import ConfigError, missing_dependency
+from .summary import graph_matrix
+
+__all__ = ["NETWORK_MAX_LABELS", "cluster_order", "new_figure", "draw_heatmap", "draw_network",
+           "plot_graph", "plot_heatmaps", "save_figure"]
+
+#: Above this many labels a network drawing is unreadable and is left out.
+NETWORK_MAX_LABELS = 100
+_FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+
+
+def cluster_order(matrix: Any) -> np.ndarray:
+    """Label order from average-linkage hierarchical clustering of the rows of ``(A + Aᵀ) / 2``.
+
+    Labels whose rows are alike end up next to each other; the order is
+    deterministic (``scipy.cluster.hierarchy.leaves_list`` of the linkage tree).
+
+    Examples
+    --------
+    >>> A = [[1, 0, 1, 0], [0, 1, 0, 1], [1, 0, 1, 0], [0, 1, 0, 1]]
+    >>> order = cluster_order(A).tolist()
+    >>> abs(order.index(0) - order.index(2)), abs(order.index(1) - order.index(3))
+    (1, 1)
+    """
+    import scipy.sparse as sp
+    from scipy.cluster.hierarchy import leaves_list, linkage
+    from scipy.spatial.distance import pdist
+
+    A = matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix, dtype=np.float64)
+    c = A.shape[0]
+    if c <= 2:
+        return np.arange(c)
+    S = (A + A.T) / 2.0
+    return leaves_list(linkage(pdist(S, "euclidean"), method="average")).astype(np.int64)
+
+
+def new_figure(figsize: tuple[float, float], dpi: float = 100) -> Any:
+    """A matplotlib ``Figure`` on the Agg canvas (no pyplot, no global backend change).
+
+    Examples
+    --------
+    >>> fig = new_figure((2, 1), dpi=50)
+    >>> fig.canvas.get_width_height()
+    (100, 50)
+    """
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise missing_dependency("matplotlib", "plot") from None
+    fig = Figure(figsize=figsize, dpi=dpi)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def draw_heatmap(ax: Any, artifact: Artifact, order: Sequence[int] | None = None, *,
+                 show_diagonal: bool = False, title: str | None = None, tick_labels: bool | None = None) -> Any:
+    """Draw the matrix of ``artifact`` on ``ax`` in ``order`` (default: :func:`cluster_order`); returns the image.
+
+    The diagonal is hidden unless ``show_diagonal`` (self loops of a normalized
+    graph would otherwise dominate the colour scale).  Label names are written
+    on the axes for at most 100 labels.
+
+    Examples
+    --------
+    >>> g = Artifact.graph("binary", ["a", "b", "c"], [[0, 1, 0], [1, 0, 0], [0, 0, 0]])
+    >>> ax = new_figure((2, 2), dpi=40).add_subplot()
+    >>> draw_heatmap(ax, g, order=[2, 0, 1]).get_array().shape
+    (3, 3)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['c', 'a', 'b']
+    """
+    A = graph_matrix(artifact).toarray()
+    order = cluster_order(A) if order is None else np.asarray(order, dtype=np.int64)
+    shown = A[np.ix_(order, order)]
+    if not show_diagonal:
+        shown = shown.copy()
+        np.fill_diagonal(shown, np.nan)
+    image = ax.imshow(shown, cmap="viridis", interpolation="nearest")
+    c = len(order)
+    if tick_labels is None:
+        tick_labels = c <= NETWORK_MAX_LABELS
+    if tick_labels:
+        size = max(2.0, min(8.0, 400.0 / max(c, 1)))
+        names = [artifact.labels[i] for i in order]
+        ax.set_xticks(range(c), names, rotation=90, fontsize=size)
+        ax.set_yticks(range(c), names, fontsize=size)
+    else:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    ax.set_title(title if title is not None else f"{artifact.kind} ({c} labels, clustered order)", fontsize=9)
+    return image
+
+
+def draw_network(ax: Any, artifact: Artifact, *, seed: int = 0, min_weight: float = 0.0) -> None:
+    """Draw the graph's edges (diagonal left out) with a seeded spring layout on ``ax``.
+
+    Edge width and opacity grow with weight; nodes are labelled.
+
+    Examples
+    --------
+    >>> g = Artifact.graph("binary", ["a", "b", "c"], [[0, 1, 0], [1, 0, 0], [0, 0, 0]])
+    >>> ax = new_figure((2, 2), dpi=40).add_subplot()
+    >>> draw_network(ax, g)
+    >>> ax.get_title()
+    'binary: 1 linked label pairs'
+    """
+    import networkx as nx
+    from matplotlib.collections import LineCollection
+
+    A = graph_matrix(artifact).toarray()
+    W = np.maximum(A, A.T)
+    np.fill_diagonal(W, 0.0)
+    graph = nx.Graph()
+    graph.add_nodes_from(range(artifact.num_labels))
+    rows, cols = np.nonzero(np.triu(W > min_weight, k=1))
+    graph.add_weighted_edges_from(zip(rows.tolist(), cols.tolist(), W[rows, cols].tolist()))
+    pos = nx.spring_layout(graph, seed=seed, weight="weight")
+    xy = np.array([pos[i] for i in range(artifact.num_labels)]).reshape(-1, 2)
+    if rows.size:
+        w = W[rows, cols]
+        scale = w / w.max()
+        segments = np.stack([xy[rows], xy[cols]], axis=1)
+        colors = np.zeros((rows.size, 4))
+        colors[:, 2] = 0.5
+        colors[:, 3] = 0.15 + 0.6 * scale
+        ax.add_collection(LineCollection(segments, linewidths=0.3 + 2.0 * scale, colors=colors))
+    ax.scatter(xy[:, 0], xy[:, 1], s=18, c="tab:orange", zorder=3)
+    size = max(4.0, min(8.0, 500.0 / max(artifact.num_labels, 1)))
+    for (x, y), name in zip(xy, artifact.labels):
+        ax.text(x, y, name, fontsize=size, ha="center", va="bottom", zorder=4)
+    ax.set_axis_off()
+    ax.set_title(f"{artifact.kind}: {rows.size} linked label pairs", fontsize=9)
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """Save ``fig`` atomically as PNG, SVG or PDF (by suffix); refuse to overwrite without ``force``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = save_figure(new_figure((1, 1), dpi=20), pathlib.Path(tempfile.mkdtemp()) / "f.png")
+    >>> path.read_bytes()[:4]
+    b'\\x89PNG'
+    """
+    path = Path(path)
+    fmt = _FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ConfigError(f"{path}: unknown figure format {path.suffix!r} (use .png, .svg or .pdf)")
+    path = check_writable(path, force=force)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=fig.dpi)
+    with atomic_write(path, "wb") as handle:
+        handle.write(buffer.getvalue())
+    return path
+
+
+def plot_graph(artifact: Artifact, path: str | os.PathLike[str] | None = None, *, network: bool | None = None,
+               size: float = 6.0, dpi: float = 100, force: bool = False) -> Any:
+    """A clustered heatmap, and beside it a network drawing for at most 100 labels.
+
+    Parameters
+    ----------
+    artifact : Artifact
+        A graph (or statistics, drawn through ``P``).
+    path : path, optional
+        Where to save (``.png``, ``.svg``, ``.pdf``); without it the ``Figure`` is returned.
+    network : bool, optional
+        Draw the network panel; default: when the graph has ≤ 100 labels.
+    size, dpi : float
+        Each panel is ``size × size`` inches; a PNG is ``panels·size·dpi × size·dpi`` pixels.
+
+    Returns
+    -------
+    Path or matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> g = Artifact.graph("binary", ["a", "b", "c"], [[0, 1, 0], [1, 0, 1], [0, 1, 0]])
+    >>> out = plot_graph(g, pathlib.Path(tempfile.mkdtemp()) / "g.png", size=2, dpi=50)
+    >>> out.suffix
+    '.png'
+    """
+    if network is None:
+        network = artifact.num_labels <= NETWORK_MAX_LABELS
+    panels = 2 if network else 1
+    fig = new_figure((size * panels, size), dpi)
+    ax = fig.add_subplot(1, panels, 1)
+    image = draw_heatmap(ax, artifact)
+    fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    if network:
+        draw_network(fig.add_subplot(1, panels, 2), artifact)
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.18, top=0.93, wspace=0.25)
+    return fig if path is None else save_figure(fig, path, force=force)
+
+
+def plot_heatmaps(artifacts: Mapping[str, Artifact], path: str | os.PathLike[str] | None = None, *,
+                  size: float = 4.0, dpi: float = 100, force: bool = False) -> Any:
+    """Heatmaps of several graphs side by side, all in the clustered order of the first.
+
+    Every artifact must hold the first one's labels (any order; they are aligned by name).
+
+    Examples
+    --------
+    >>> a = Artifact.graph("binary", ["x", "y"], [[0, 1], [1, 0]])
+    >>> fig = plot_heatmaps({"one": a, "two": a}, size=2, dpi=40)
+    >>> len(fig.axes)
+    2
+    """
+    from ..artifact import require_same_labels
+
+    if not artifacts:
+        raise ConfigError("plot_heatmaps needs at least one graph")
+    names = list(artifacts)
+    first = artifacts[names[0]]
+    order = cluster_order(graph_matrix(first).toarray())
+    fig = new_figure((size * len(names), size), dpi)
+    for k, name in enumerate(names):
+        art = artifacts[name]
+        if art.labels != first.labels:
+            require_same_labels(sorted(first.labels), sorted(art.labels), names[0], name)
+            art = art.reorder(first.labels)
+        draw_heatmap(fig.add_subplot(1, len(names), k + 1), art, order, title=name, tick_labels=False)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.04, top=0.9, wspace=0.08)
+    return fig if path is None else save_figure(fig, path, force=force)

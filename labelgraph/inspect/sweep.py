@@ -1,0 +1,427 @@
+"""Parameter sweeps: graph measures for every setting of a grid, with the statistics read once.
+
+For each setting the graph the GCN consumes (what ``build`` saves by default:
+``Â_KS`` for ``ks``, ``norm(B + I)`` for ``binary``, ``norm(A')`` for
+``reweighted``, ML-GCN's ``Â`` for ``mlgcn``) is measured:
+
+* ``edges``, ``density``, ``isolated``, ``mean_degree``, ``max_degree``,
+  ``components`` — as defined in :mod:`labelgraph.inspect.summary`;
+* ``spectral_gap`` — ``λ₁ − λ₂``, the two largest eigenvalues of ``Â`` (of its
+  symmetric part ``(Â + Âᵀ) / 2`` when ``Â`` is not symmetric), by LAPACK's
+  symmetric solver asked for the top two only (``scipy.linalg.eigvalsh`` with
+  ``subset_by_index``; the same values ``numpy.linalg.eigvalsh`` gives, ~25 % faster).  For a symmetric ``Â = norm(A)`` with every degree
+  > 0 (the KS graph of symmetric inputs with η < 1), ``λ₁ = 1`` and the gap is 0
+  exactly when the graph is disconnected; a large gap means propagation mixes
+  labels fast.  For an asymmetric ``Â`` (graphs built from ``P``) the symmetric
+  part is a proxy and a disconnected graph may still show a positive gap;
+* ``oversmoothing_k{k}`` (only with label embeddings ``E``) — the mean cosine
+  similarity over all pairs of distinct labels of the rows of ``Âᵏ E``: how alike
+  the label embeddings have become after ``k`` propagations without weights or
+  non-linearities (1 = all rows parallel).  Rows that are exactly zero are left out.
+
+The KS sweep normalizes ``A_S`` and ``A_K`` once, blends once per λ, thresholds
+once per (λ, τ), and per setting only applies η and the final normalization,
+with the same functions (hence the same numbers) as
+:func:`~labelgraph.graphs.ks.ks_artifact`.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import json
+import logging
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from .._atomic import atomic_write, check_writable
+from ..artifact import Artifact
+from ..errors import ArtifactError, ConfigError
+from ..graphs.build import STATISTICAL_KINDS, build_graph, graph_filename
+from ..graphs.ks import (
+    PRESETS,
+    _blend,
+    _ks_meta,
+    _self_weight,
+    _threshold,
+    align_knowledge,
+    check_tau,
+    statistical_adjacency,
+)
+from ..graphs.normalize import symmetric_normalize
+from ..graphs.statistical import check_unit
+from .summary import structure_measures
+
+__all__ = [
+    "MAX_SETTINGS",
+    "SWEEP_KINDS",
+    "parse_values",
+    "spectral_gap",
+    "oversmoothing",
+    "graph_measures",
+    "SweepResult",
+    "sweep",
+]
+
+log = logging.getLogger(__name__)
+
+#: A sweep larger than this needs ``yes=True`` (``--yes``).
+MAX_SETTINGS = 10_000
+#: Kinds a sweep can build, and the parameters each sweeps over.
+SWEEP_KINDS: dict[str, tuple[str, ...]] = {
+    "ks": ("lam", "tau", "eta"),
+    "binary": ("tau",),
+    "reweighted": ("tau", "p"),
+    "mlgcn": ("tau", "p"),
+}
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+
+
+def parse_values(text: str | float | Iterable[float], name: str = "value") -> tuple[float, ...]:
+    """Parse a sweep axis: ``"start:stop:step"`` (both ends included), ``"a,b,c"``, or one number.
+
+    The end of a range is included when it lies within ``step·1e-6`` of a grid
+    point; values are rounded to 12 decimals, so ``0.2:0.8:0.1`` gives exactly
+    ``0.3``, not ``0.30000000000000004``.
+
+    Raises
+    ------
+    ConfigError
+        Malformed text, a step ≤ 0, or an empty or reversed range.
+
+    Examples
+    --------
+    >>> parse_values("0.2:0.8:0.2", "lam")
+    (0.2, 0.4, 0.6, 0.8)
+    >>> parse_values("0.01,0.02", "tau")
+    (0.01, 0.02)
+    >>> parse_values("0.8:0.2:0.1", "lam")
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.ConfigError: lam: the range 0.8:0.2:0.1 is empty (start > stop); write it as 0.2:0.8:0.1
+    """
+    if isinstance(text, (int, float)):
+        return (float(text),)
+    if not isinstance(text, str):
+        values = tuple(float(v) for v in text)
+        if not values:
+            raise ConfigError(f"{name}: no values given")
+        return values
+    spec = text.strip()
+    if not spec:
+        raise ConfigError(f"{name}: no values given")
+    if ":" in spec:
+        parts = spec.split(":")
+        if len(parts) != 3 or not all(re.fullmatch(_NUMBER, p.strip()) for p in parts):
+            raise ConfigError(f"{name}: {text!r} is not a range start:stop:step (e.g. 0.2:0.8:0.1)")
+        start, stop, step = (float(p) for p in parts)
+        if step <= 0:
+            raise ConfigError(f"{name}: the range {spec} needs a step > 0")
+        if start > stop:
+            raise ConfigError(f"{name}: the range {spec} is empty (start > stop); write it as {parts[1]}:{parts[0]}:{parts[2]}")
+        count = int(math.floor((stop - start) / step + 1e-6)) + 1
+        if count > 10 * MAX_SETTINGS:
+            raise ConfigError(f"{name}: the range {spec} has {count:,} values")
+        return tuple(round(start + k * step, 12) for k in range(count))
+    items = [p.strip() for p in spec.split(",")]
+    if any(not re.fullmatch(_NUMBER, p) for p in items):
+        bad = next(p for p in items if not re.fullmatch(_NUMBER, p))
+        raise ConfigError(f"{name}: {bad!r} is not a number (in {text!r})")
+    return tuple(float(p) for p in items)
+
+
+def spectral_gap(matrix: Any) -> float:
+    """``λ₁ − λ₂`` of the symmetric part ``(A + Aᵀ) / 2`` (of ``A`` itself when symmetric).
+
+    Returns NaN for fewer than two labels.
+
+    Examples
+    --------
+    >>> round(spectral_gap([[0.5, 0.5], [0.5, 0.5]]), 6)
+    1.0
+    >>> round(spectral_gap([[1.0, 0.0], [0.0, 1.0]]), 6)
+    0.0
+    """
+    import scipy.sparse as sp
+
+    A = matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix, dtype=np.float64)
+    A = A.astype(np.float64, copy=False)
+    if A.shape[0] < 2:
+        return float("nan")
+    if not np.array_equal(A, A.T):
+        A = (A + A.T) / 2.0
+    from scipy.linalg import eigvalsh
+
+    c = A.shape[0]
+    w = eigvalsh(A, subset_by_index=[c - 2, c - 1], check_finite=False)
+    return float(w[-1] - w[-2])
+
+
+def _mean_pairwise_cosine(X: np.ndarray) -> float:
+    norms = np.linalg.norm(X, axis=1)
+    U = X[norms > 0] / norms[norms > 0, None]
+    m = U.shape[0]
+    if m < 2:
+        return float("nan")
+    s = U.sum(axis=0)
+    return float((s @ s - m) / (m * (m - 1)))
+
+
+def oversmoothing(matrix: Any, embeddings: Any, ks: Sequence[int] = (2, 4)) -> dict[int, float]:
+    """Mean pairwise cosine similarity of the rows of ``Aᵏ E`` for each ``k`` in ``ks``.
+
+    Examples
+    --------
+    >>> E = [[1.0, 0.0], [0.0, 1.0]]
+    >>> {k: round(v, 6) for k, v in oversmoothing([[0.5, 0.5], [0.5, 0.5]], E, ks=(1,)).items()}
+    {1: 1.0}
+    >>> oversmoothing([[1.0, 0.0], [0.0, 1.0]], E, ks=(2,))
+    {2: 0.0}
+    """
+    import scipy.sparse as sp
+
+    A = matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix, dtype=np.float64)
+    A = A.astype(np.float64, copy=False)
+    X = np.asarray(embeddings, dtype=np.float64)
+    if X.shape[0] != A.shape[0]:
+        raise ConfigError(f"embeddings have {X.shape[0]} rows for a graph of {A.shape[0]} labels")
+    out: dict[int, float] = {}
+    done = 0
+    for k in sorted(set(int(k) for k in ks)):
+        if k < 0:
+            raise ConfigError(f"propagation steps must be >= 0, got {k}")
+        for _ in range(k - done):
+            X = A @ X
+        done = k
+        out[k] = _mean_pairwise_cosine(X)
+    return out
+
+
+def graph_measures(matrix: Any, embeddings: Any | None = None, ks: Sequence[int] = (2, 4)) -> dict[str, Any]:
+    """Every sweep measure of one C × C matrix (definitions in the module docstring).
+
+    Examples
+    --------
+    >>> m = graph_measures([[0.5, 0.5, 0], [0.5, 0.5, 0], [0, 0, 1]])
+    >>> m["edges"], m["components"], round(m["spectral_gap"], 6)
+    (2, 2, 0.0)
+    """
+    row = structure_measures(matrix)
+    row["spectral_gap"] = spectral_gap(matrix)
+    if embeddings is not None:
+        for k, value in oversmoothing(matrix, embeddings, ks).items():
+            row[f"oversmoothing_k{k}"] = value
+    return row
+
+
+@dataclass
+class SweepResult:
+    """The rows of a sweep: one dict per setting (its parameters, then its measures)."""
+
+    kind: str
+    params: tuple[str, ...]
+    rows: list[dict[str, Any]]
+    fixed: dict[str, Any] = field(default_factory=dict)
+    saved: list[Path] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[str]:
+        """Column names, parameters first."""
+        return list(self.rows[0]) if self.rows else list(self.params)
+
+    def to_csv(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
+        """Write the rows as CSV (atomically)."""
+        path = check_writable(path, force=force)
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=self.columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.rows)
+        with atomic_write(path, "w") as handle:
+            handle.write(out.getvalue())
+        return path
+
+    def to_json(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
+        """Write ``{"kind", "params", "fixed", "rows"}`` as JSON (atomically; NaN written as null)."""
+        path = check_writable(path, force=force)
+        rows = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in self.rows]
+        doc = {"kind": self.kind, "params": list(self.params), "fixed": self.fixed, "rows": rows}
+        with atomic_write(path, "w") as handle:
+            json.dump(doc, handle, indent=2, default=str)
+        return path
+
+
+def _axis_values(kind: str, name: str, value: Any, default: float) -> tuple[float, ...]:
+    values = parse_values(default if value is None else value, name)
+    if name == "tau" and kind == "ks":
+        return tuple(check_tau(v) for v in values)
+    return tuple(check_unit(name, v) for v in values)
+
+
+def _single(name: str, value: Any, default: float) -> float:
+    if value is None:
+        return default
+    values = parse_values(value, name)
+    if len(values) != 1:
+        raise ConfigError(f"{name} takes one value in a ks sweep, got {len(values)}")
+    return check_unit(name, values[0])
+
+
+def sweep(stats: Artifact, kind: str = "ks", *, knowledge: Artifact | None = None,
+          lam: Any = None, tau: Any = None, eta: Any = None, p: Any = None,
+          stat_graph: str = "probability", stat_tau: Any = None, embeddings: Artifact | None = None,
+          align: bool = False, ks: Sequence[int] = (2, 4), yes: bool = False, max_settings: int = MAX_SETTINGS,
+          save_dir: str | os.PathLike[str] | None = None, stem: str | None = None, force: bool = False,
+          progress: bool = False) -> SweepResult:
+    """Graph measures for every setting of a parameter grid.
+
+    Parameters
+    ----------
+    stats : Artifact
+        The statistics artifact, read once for the whole grid.
+    kind : {"ks", "binary", "reweighted", "mlgcn"}
+        The graph family; it sweeps over λ, τ, η (``ks``), τ (``binary``) or τ and p.
+    knowledge : Artifact, optional
+        The ``knowledge`` artifact (``A_K``); required for ``ks``.
+    lam, tau, eta, p : str, float or sequence, optional
+        Axis values: ``"0.2:0.8:0.1"``, ``"0.01,0.02"``, a number or a list
+        (see :func:`parse_values`); unset axes take the kind's defaults (``ks``:
+        the ``kssnet-coco`` preset).  For ``ks``, ``p`` and ``stat_tau`` are the
+        single parameters of a binary/re-weighted statistical graph.
+    stat_graph : {"probability", "binary", "reweighted"}
+        ``A_S`` for ``ks`` (see :func:`~labelgraph.graphs.ks.ks_artifact`).
+    embeddings : Artifact, optional
+        Label embeddings (kind ``embeddings``); adds ``oversmoothing_k{k}`` for ``k`` in ``ks``.
+    align : bool
+        Align the knowledge graph and the embeddings to the statistics' label order by name.
+    yes : bool
+        Allow more than ``max_settings`` settings.
+    save_dir : path, optional
+        Also save every setting's artifact there (file names carry the parameters).
+    stem : str, optional
+        File-name stem for saved artifacts (default: the statistics' dataset name).
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    SweepResult
+
+    Examples
+    --------
+    >>> stats = Artifact.statistics(["a", "b", "c"], [10, 5, 4], [[0, 4, 3], [4, 0, 1], [3, 1, 0]], 12)
+    >>> result = sweep(stats, "binary", tau="0.3:0.5:0.1")
+    >>> [row["tau"] for row in result.rows]
+    [0.3, 0.4, 0.5]
+    >>> result.rows[0]["edges"] >= result.rows[-1]["edges"]
+    True
+    """
+    if kind not in SWEEP_KINDS:
+        raise ConfigError(f"unknown sweep kind {kind!r} (known: {', '.join(SWEEP_KINDS)})")
+    if stats.kind != "statistics":
+        raise ArtifactError(f"a sweep starts from a statistics artifact, got {stats.kind}")
+    names = SWEEP_KINDS[kind]
+    given = {"lam": lam, "tau": tau, "eta": eta, "p": p}
+    fixed: dict[str, Any] = {}
+    if kind == "ks":
+        if knowledge is None:
+            raise ConfigError("a ks sweep needs a knowledge graph: build one first with "
+                              "`labelgraph build --kind knowledge ...` and pass it with --knowledge FILE")
+        if knowledge.kind != "knowledge":
+            raise ArtifactError(f"--knowledge must be a knowledge artifact, got {knowledge.kind}")
+        defaults = PRESETS["kssnet-coco"].params
+        fixed = {"stat_graph": stat_graph, "stat_tau": _single("stat_tau", stat_tau, 0.4),
+                 "p": _single("p", p, 0.2)}
+    else:
+        for name in ("lam", "eta"):
+            if given[name] is not None:
+                raise ConfigError(f"{name} does not apply to a {kind} sweep (it sweeps over {', '.join(names)})")
+        if stat_tau is not None:
+            raise ConfigError(f"stat_tau does not apply to a {kind} sweep")
+        if kind == "binary" and p is not None:
+            raise ConfigError("p does not apply to a binary sweep (it sweeps over tau)")
+        defaults = STATISTICAL_KINDS[kind].defaults
+    axes = {name: _axis_values(kind, name, given[name], defaults[name]) for name in names}
+    total = math.prod(len(v) for v in axes.values())
+    if total > max_settings and not yes:
+        raise ConfigError(f"this sweep has {total:,} settings (more than {max_settings:,}); "
+                          "pass --yes (yes=True) to run it anyway")
+    E = None
+    if embeddings is not None:
+        if embeddings.kind != "embeddings":
+            raise ArtifactError(f"--embeddings must be an embeddings artifact, got {embeddings.kind}")
+        E = align_knowledge(stats.labels, embeddings, align=align, what="embeddings").vectors.astype(np.float64)
+    out_dir = None if save_dir is None else Path(save_dir)
+    stem = stem or str(stats.meta.get("dataset") or "graph")
+    settings = [dict(zip(names, combo)) for combo in itertools.product(*axes.values())]
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc=f"sweep {kind}", unit="setting", disable=not progress)
+    result = SweepResult(kind, names, [], fixed)
+    try:
+        if kind == "ks":
+            _sweep_ks(stats, knowledge, axes, fixed, E, ks, align, out_dir, stem, force, result, bar)
+        else:
+            _sweep_statistical(stats, kind, settings, E, ks, out_dir, stem, force, result, bar)
+    finally:
+        bar.close()
+    return result
+
+
+def _sweep_ks(stats: Artifact, knowledge: Artifact, axes: Mapping[str, tuple[float, ...]],
+              fixed: Mapping[str, Any], E: np.ndarray | None, ks: Sequence[int], align: bool,
+              out_dir: Path | None, stem: str, force: bool, result: SweepResult, bar: Any) -> None:
+    aligned = knowledge.labels != stats.labels
+    knowledge = align_knowledge(stats.labels, knowledge, align=align)
+    A_S = statistical_adjacency(stats, fixed["stat_graph"], stat_tau=fixed["stat_tau"], p=fixed["p"])
+    A_S_hat = symmetric_normalize(A_S)
+    A_K_hat = symmetric_normalize(knowledge.matrix)
+    c = stats.num_labels
+    empty = structure_measures(np.identity(c))
+    for lam in axes["lam"]:
+        A = _blend(A_S_hat, A_K_hat, lam)
+        for tau in axes["tau"]:
+            A_tau = _threshold(A, tau)
+            shared: dict[str, Any] | None = None
+            for eta in axes["eta"]:
+                A_KS_hat = symmetric_normalize(_self_weight(A_tau, eta))
+                # For 0 < η < 1 every label keeps a self loop, so the edges of Â_KS are those of A_τ.
+                if eta == 0.0:
+                    row = dict(empty)
+                elif eta < 1.0:
+                    shared = shared or structure_measures(A_tau)
+                    row = dict(shared)
+                else:
+                    row = structure_measures(A_KS_hat)
+                row["spectral_gap"] = spectral_gap(A_KS_hat)
+                if E is not None:
+                    for k, value in oversmoothing(A_KS_hat, E, ks).items():
+                        row[f"oversmoothing_k{k}"] = value
+                params = {"lam": lam, "tau": tau, "eta": eta}
+                if out_dir is not None:
+                    meta = _ks_meta(stats, knowledge, params, fixed["stat_graph"], fixed["stat_tau"],
+                                    fixed["p"], aligned, False)
+                    art = Artifact.graph("ks", stats.labels, A_KS_hat, meta)
+                    result.saved.append(art.save(out_dir / graph_filename(stem, "ks", params), force=force))
+                result.rows.append({**params, **row})
+                bar.update(1)
+
+
+def _sweep_statistical(stats: Artifact, kind: str, settings: list[dict[str, float]], E: np.ndarray | None,
+                       ks: Sequence[int], out_dir: Path | None, stem: str, force: bool,
+                       result: SweepResult, bar: Any) -> None:
+    spec = STATISTICAL_KINDS[kind]
+    P = stats.conditional_probability()
+    for params in settings:
+        _, matrix = spec.compute(P, stats.matrix, stats.n, **params)
+        row = graph_measures(matrix, E, ks)
+        if out_dir is not None:
+            art = build_graph(stats, kind, **params)
+            result.saved.append(art.save(out_dir / graph_filename(stem, kind, params), force=force))
+        result.rows.append({**params, **row})
+        bar.update(1)
