@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 import os
-import pickle
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from ..artifact import Artifact
+from .._pickle import restricted_load
 from ..errors import ConfigError, DataError
 from ._common import data_error, file_record, require_file, resolve_labels
 
@@ -29,150 +29,6 @@ log = logging.getLogger(__name__)
 #: ``N`` behind ML-GCN's published pickles, which do not store it: COCO 2014 train images with at
 #: least one instance annotation, and VOC 2007 trainval images.
 KNOWN_NUM_SAMPLES: dict[str, int] = {"coco_adj.pkl": 82081, "voc_adj.pkl": 5011}
-
-
-def _safe_dtype(*args: Any) -> np.dtype:
-    dtype = np.dtype(*args)
-    if dtype.hasobject:
-        raise _Refused(f"object dtype {dtype}")
-    return dtype
-
-
-def _safe_scalar(dtype: Any, *args: Any) -> Any:
-    if not isinstance(dtype, np.dtype) or dtype.hasobject:
-        raise _Refused("numpy scalar of object dtype")
-    return _NUMPY_SCALAR(dtype, *args)
-
-
-def _latin1_bytes(text: Any, encoding: str = "latin1") -> bytes:
-    # Python 3 writes bytes into protocol-2 pickles as _codecs.encode(str, "latin1").
-    if not isinstance(text, str) or encoding.lower().replace("-", "") != "latin1":
-        raise _Refused("_codecs.encode other than str -> latin1 bytes")
-    return text.encode("latin1")
-
-
-def _safe_frombuffer(buf: Any, dtype: Any, shape: Any, order: str, axis_order: Any = None) -> np.ndarray:
-    # Protocol-5 pickles of arrays (numpy >= 1.16) rebuild them from an in-band buffer.
-    if not isinstance(dtype, np.dtype) or dtype.hasobject or not isinstance(buf, (bytes, bytearray)):
-        raise _Refused("_frombuffer of object dtype or non-bytes buffer")
-    array = np.frombuffer(bytes(buf), dtype=dtype)
-    if order == "K" and axis_order is not None:
-        return array.reshape(shape, order="C").transpose(axis_order).copy()
-    return array.reshape(shape, order=order).copy()
-
-
-def _numpy_internals() -> tuple[Callable[..., Any], Callable[..., Any]]:
-    try:
-        from numpy._core import multiarray as ma  # numpy >= 2
-    except ImportError:  # pragma: no cover - numpy 1.x
-        from numpy.core import multiarray as ma  # type: ignore[no-redef]
-    return ma._reconstruct, ma.scalar
-
-
-_NUMPY_RECONSTRUCT, _NUMPY_SCALAR = _numpy_internals()
-
-#: (module, name) → the object handed to the unpickler.  Nothing else is ever imported.
-_ALLOWED: dict[tuple[str, str], Any] = {
-    ("numpy.core.multiarray", "_reconstruct"): _NUMPY_RECONSTRUCT,
-    ("numpy._core.multiarray", "_reconstruct"): _NUMPY_RECONSTRUCT,
-    ("numpy", "ndarray"): np.ndarray,
-    ("numpy", "dtype"): _safe_dtype,
-    ("numpy.core.multiarray", "scalar"): _safe_scalar,
-    ("numpy._core.multiarray", "scalar"): _safe_scalar,
-    ("numpy.core.numeric", "_frombuffer"): _safe_frombuffer,
-    ("numpy._core.numeric", "_frombuffer"): _safe_frombuffer,
-    ("_codecs", "encode"): _latin1_bytes,
-}
-
-
-class _Refused(pickle.UnpicklingError):
-    """Something the restricted unpickler will not build; the message says what."""
-
-
-class _RefusedGlobal(_Refused):
-    def __init__(self, module: str, name: str) -> None:
-        super().__init__(f"global '{module}.{name}'")
-
-
-class _RestrictedUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        try:
-            return _ALLOWED[(module, name)]
-        except KeyError:
-            raise _RefusedGlobal(module, name) from None
-
-    def persistent_load(self, pid: Any) -> Any:
-        raise _Refused("persistent id")
-
-
-def _check_plain(obj: Any, path: Path, depth: int = 0) -> None:
-    if depth > 20:
-        raise data_error(path, "pickle nests too deeply")
-    if obj is None or isinstance(obj, (bool, int, float, complex, str, bytes)):
-        return
-    if isinstance(obj, np.ndarray):
-        if type(obj) is not np.ndarray or obj.dtype.hasobject:
-            raise data_error(path, f"refused array of type {type(obj).__name__} / dtype {obj.dtype}")
-        return
-    if isinstance(obj, np.generic):
-        return
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            _check_plain(key, path, depth + 1)
-            _check_plain(value, path, depth + 1)
-        return
-    if isinstance(obj, (list, tuple)):
-        for value in obj:
-            _check_plain(value, path, depth + 1)
-        return
-    raise data_error(path, f"refused object of type {type(obj).__name__}")
-
-
-def restricted_load(path: str | os.PathLike[str], *, encoding: str = "latin1") -> Any:
-    """Unpickle ``path`` allowing numpy arrays, dicts, lists, tuples, strings and numbers only.
-
-    Any other global named in the pickle (``os.system``, ``builtins.eval``, a
-    class of your own, …) is refused when the unpickler meets it, before
-    anything is called, with a :class:`DataError` naming the file and the global.
-    ``encoding="latin1"`` reads Python-2 pickles of numpy arrays.
-
-    Parameters
-    ----------
-    path : path
-        The pickle file.
-    encoding : str
-        Passed to :class:`pickle.Unpickler` for Python-2 ``str`` objects.
-
-    Returns
-    -------
-    object
-        The unpickled value (nested dicts/lists/tuples of plain values and arrays).
-
-    Examples
-    --------
-    >>> import pickle, tempfile, pathlib, numpy as np
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "ok.pkl"
-    >>> _ = p.write_bytes(pickle.dumps({"nums": np.arange(3)}, protocol=2))
-    >>> restricted_load(p)["nums"].tolist()
-    [0, 1, 2]
-    >>> _ = p.write_bytes(pickle.dumps(print))
-    >>> restricted_load(p)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    labelgraph.errors.DataError: ...ok.pkl: refused global 'builtins.print' in pickle (only numpy arrays, dicts and scalars are loaded)
-    """
-    path = require_file(path, "pickle file")
-    try:
-        with open(path, "rb") as handle:
-            obj = _RestrictedUnpickler(handle, encoding=encoding).load()
-    except _Refused as exc:
-        raise data_error(path, f"refused {exc} in pickle "
-                               "(only numpy arrays, dicts and scalars are loaded)") from None
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,
-            KeyError, UnicodeDecodeError, MemoryError, OverflowError) as exc:
-        raise data_error(path, f"not a readable pickle of numpy arrays ({type(exc).__name__}: {exc})") from None
-    _check_plain(obj, path)
-    return obj
 
 
 def read_mlgcn_adj(path: str | os.PathLike[str], labels: Sequence[str] | str | os.PathLike[str],

@@ -102,5 +102,18 @@ def get_reader(name: str) -> DatasetReader:
 
 
 def read_dataset(name: str, path: str | Path, **options: Any) -> Any:
-    """Read ``path`` with the reader called ``name``; options are the reader's keyword arguments."""
+    """Read ``path`` with the reader called ``name``; options are the reader's keyword arguments.
+
+    Returns a :class:`~labelgraph.labelset.LabelSet` (a statistics ``Artifact`` for ``mlgcn-pkl``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "labels.jsonl"
+    >>> rows = ['{"id": "a", "labels": ["cat"]}', '{"id": "b", "labels": ["cat", "dog"]}']
+    >>> _ = p.write_text("\\n".join(rows))
+    >>> ls = read_dataset("jsonl", p)
+    >>> ls.labels, ls.Y.toarray().tolist()
+    (('cat', 'dog'), [[1, 0], [1, 1]])
+    """
     return get_reader(name).load_reader()(Path(path), **options)

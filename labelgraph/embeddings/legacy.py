@@ -2,11 +2,9 @@
 
 ML-GCN published its GloVe label embeddings as Python pickles of one numpy array
 (``coco_glove_word2vec.pkl``: 80 × 300 float32).  A pickle can run any code, so
-labelgraph never calls ``pickle.load`` on one: :class:`RestrictedUnpickler` resolves
-only the globals numpy needs to rebuild an array (``_reconstruct``, ``ndarray``,
-``dtype``, ``scalar``, ``_frombuffer``, and ``_codecs.encode`` for bytes in protocol-2 pickles) and refuses every other global with a
-:class:`~labelgraph.errors.DataError` naming the file and the global.  Strings are
-decoded as latin-1, as Python-2 pickles require.
+labelgraph never calls ``pickle.load`` on one: it goes through the project's one restricted
+unpickler (:mod:`labelgraph._pickle`), which rebuilds numpy arrays and plain values and
+refuses every other global with a :class:`~labelgraph.errors.DataError` naming the file.
 
 Examples
 --------
@@ -16,118 +14,24 @@ Examples
 >>> restricted_loads(pickle.dumps(print), name="evil.pkl")
 Traceback (most recent call last):
 ...
-labelgraph.errors.DataError: evil.pkl: refused to unpickle builtins.print (only numpy arrays, dtypes and plain values are allowed)
+labelgraph.errors.DataError: evil.pkl: refused global 'builtins.print' in pickle (only numpy arrays, dicts and scalars are loaded)
 """
 from __future__ import annotations
 
-import codecs
 import hashlib
-import importlib
-import io
 import os
-import pickle
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
+from .._pickle import restricted_load, restricted_loads
 from ..errors import DataError, LabelMismatchError
 
 if TYPE_CHECKING:
     from ..artifact import Artifact
 
-__all__ = ["RestrictedUnpickler", "restricted_load", "restricted_loads", "read_mlgcn_pickle", "import_mlgcn_pickle"]
-
-
-def _numpy_globals() -> dict[tuple[str, str], Any]:
-    core = importlib.import_module("numpy._core" if hasattr(np, "_core") else "numpy.core")
-    multiarray = importlib.import_module(core.__name__ + ".multiarray")
-    numeric = importlib.import_module(core.__name__ + ".numeric")
-    allowed: dict[tuple[str, str], Any] = {
-        ("numpy", "ndarray"): np.ndarray,
-        ("numpy", "dtype"): np.dtype,
-        # Python 3 pickles of protocol <= 2 spell bytes as _codecs.encode(str, "latin1")
-        ("_codecs", "encode"): codecs.encode,
-    }
-    for prefix in ("numpy.core", "numpy._core"):
-        allowed[(f"{prefix}.multiarray", "_reconstruct")] = multiarray._reconstruct
-        allowed[(f"{prefix}.multiarray", "scalar")] = multiarray.scalar
-        if hasattr(numeric, "_frombuffer"):
-            allowed[(f"{prefix}.numeric", "_frombuffer")] = numeric._frombuffer
-    return allowed
-
-
-class RestrictedUnpickler(pickle.Unpickler):
-    """An unpickler that rebuilds numpy arrays and plain values and nothing else.
-
-    Parameters
-    ----------
-    file : binary file
-        The pickle stream.
-    name : str
-        How error messages name the file.
-    extra : mapping, optional
-        More ``(module, name) → object`` globals to allow (the gensim reader maps
-        gensim's ``KeyedVectors`` class to an inert record class this way).
-    """
-
-    def __init__(self, file: IO[bytes], name: str = "<pickle>",
-                 extra: Mapping[tuple[str, str], Any] | None = None) -> None:
-        super().__init__(file, encoding="latin1")
-        self.name = name
-        self.allowed = {**_numpy_globals(), **(extra or {})}
-
-    def find_class(self, module: str, name: str) -> Any:
-        try:
-            return self.allowed[(module, name)]
-        except KeyError:
-            raise DataError(f"{self.name}: refused to unpickle {module}.{name} "
-                            "(only numpy arrays, dtypes and plain values are allowed)") from None
-
-    def persistent_load(self, pid: Any) -> Any:
-        raise DataError(f"{self.name}: refused a persistent id in the pickle (not a plain array pickle)")
-
-
-def restricted_loads(data: bytes, *, name: str = "<pickle>",
-                     extra: Mapping[tuple[str, str], Any] | None = None) -> Any:
-    """Unpickle ``data`` with :class:`RestrictedUnpickler`; a :class:`DataError` for anything refused or broken.
-
-    Examples
-    --------
-    >>> import pickle, numpy as np
-    >>> restricted_loads(pickle.dumps([np.float32(1.5), "a"], protocol=2))
-    [np.float32(1.5), 'a']
-    """
-    return _load(io.BytesIO(data), name, extra)
-
-
-def restricted_load(path: str | os.PathLike[str], *,
-                    extra: Mapping[tuple[str, str], Any] | None = None) -> Any:
-    """Unpickle the file at ``path`` with :class:`RestrictedUnpickler`.
-
-    Examples
-    --------
-    >>> import pickle, tempfile, pathlib, numpy as np
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.pkl"
-    >>> _ = p.write_bytes(pickle.dumps({"nums": np.arange(3)}, protocol=2))
-    >>> restricted_load(p)["nums"].tolist()
-    [0, 1, 2]
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
-    with open(path, "rb") as f:
-        return _load(f, str(path), extra)
-
-
-def _load(f: IO[bytes], name: str, extra: Mapping[tuple[str, str], Any] | None) -> Any:
-    try:
-        return RestrictedUnpickler(f, name, extra).load()
-    except DataError:
-        raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,
-            KeyError, UnicodeDecodeError) as exc:
-        raise DataError(f"{name}: not a readable pickle ({type(exc).__name__}: {exc})") from None
+__all__ = ["restricted_load", "restricted_loads", "read_mlgcn_pickle", "import_mlgcn_pickle"]
 
 
 def read_mlgcn_pickle(path: str | os.PathLike[str]) -> np.ndarray:
