@@ -1,0 +1,447 @@
+"""Training data: images, video frames or feature vectors with their 0/1 label rows.
+
+Where the labels come from (``--dataset``):
+
+* ``imagefolder`` — a CSV ``image,labels`` (labels ``;``-separated, header optional)
+  whose image paths are relative to ``--root``; ``--annotations`` defaults to
+  ``<root>/{split}.csv``.  Label order: a ``labels.txt`` beside the CSV (one name a
+  line) when present, else order of first appearance in the training CSV.
+* ``mulan`` — a MULAN ARFF set (features, no images): ``--annotations …/scene``
+  reads ``scene-<split>.arff[.gz]`` and ``scene.xml``.
+* any reader of :mod:`labelgraph.datasets` (``coco``, ``voc``, ``charades`` …) —
+  labels from ``read_dataset(name, annotations, split=…)``; each sample id is found
+  under ``--root`` as ``<id>``, ``<id>.jpg``, ``JPEGImages/<id>.jpg``, or by file
+  stem / trailing image number anywhere below it; a video is a folder of frames.
+
+Augmentation (SPEC §5, ML-GCN's recipe) uses torchvision transforms v2: a
+multi-scale corner/centre crop (scales 1, .875, .75, .66, .5), a horizontal flip,
+then resize to ``S × S``; evaluation warps the whole image to ``S × S``.  The
+random draws of sample ``i`` in epoch ``e`` come from a generator seeded with
+``(seed, e, i)``, so augmentation does not depend on worker count or on resuming.
+"""
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, DistributedSampler, Sampler
+from torchvision.transforms import v2
+from torchvision.transforms.v2 import functional as TF
+
+from ..errors import ConfigError, DataError
+from ..labelset import LabelSet
+
+__all__ = ["SplitData", "load_split", "read_image_csv", "MultiScaleCrop", "train_transform", "eval_transform",
+           "ImageDataset", "VideoDataset", "FeatureDataset", "EpochSampler", "make_dataset", "make_loader",
+           "DEFAULT_VAL_SPLITS", "IMAGENET_MEAN", "IMAGENET_STD"]
+
+log = logging.getLogger(__name__)
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+#: The evaluation split used when ``--val-split`` is not given.
+DEFAULT_VAL_SPLITS = {"imagefolder": "val", "mulan": "test", "coco": "val", "voc": "test", "charades": "test"}
+DEFAULT_TRAIN_SPLITS = {"imagefolder": "train", "mulan": "train", "voc": "trainval"}
+_IMAGE_EXT = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+
+
+@dataclass
+class SplitData:
+    """One split, ready for a dataset class.
+
+    Attributes
+    ----------
+    kind : ``image``, ``video`` or ``features``
+    labels : label names, in column order
+    targets : (N, C) float32 0/1
+    sample_ids : one per row
+    items : image paths or frame folders (``image``/``video``)
+    features : (N, F) float32 (``features``)
+    missing : how many samples were dropped by ``--skip-missing``
+    """
+
+    kind: str
+    labels: tuple[str, ...]
+    targets: np.ndarray
+    sample_ids: list[str]
+    items: list[Path] = field(default_factory=list)
+    features: np.ndarray | None = None
+    missing: int = 0
+    source: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.sample_ids)
+
+    def limit(self, n: int | None) -> "SplitData":
+        """The first ``n`` samples (all when ``None``)."""
+        if n is None or n >= len(self):
+            return self
+        return SplitData(self.kind, self.labels, self.targets[:n], self.sample_ids[:n], self.items[:n],
+                         None if self.features is None else self.features[:n], self.missing, self.source)
+
+
+# -- label sources --------------------------------------------------------------------------------
+def read_image_csv(path: str | Path, labels: Sequence[str] | None = None) -> tuple[LabelSet, list[str]]:
+    """Read an ``image,labels`` CSV; returns the label set and the image paths as written.
+
+    Parameters
+    ----------
+    path : CSV file; rows ``image,label;label`` (a first row starting ``image``/``path``/``file`` is a header)
+    labels : the label order; default: ``labels.txt`` beside the CSV, else order of first appearance
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "train.csv"
+    >>> _ = p.write_text("image,labels\\na.jpg,dog;cat\\nb.jpg,cat\\nc.jpg,\\n")
+    >>> ls, images = read_image_csv(p)
+    >>> ls.labels, images, ls.Y.toarray().tolist()
+    (('dog', 'cat'), ['a.jpg', 'b.jpg', 'c.jpg'], [[1, 1], [0, 1], [0, 0]])
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such label CSV")
+    if labels is None and (path.parent / "labels.txt").is_file():
+        labels = [x.strip() for x in (path.parent / "labels.txt").read_text().splitlines() if x.strip()]
+    images: list[str] = []
+    rows: list[list[str]] = []
+    with open(path, newline="", encoding="utf-8") as handle:
+        for lineno, row in enumerate(csv.reader(handle), 1):
+            if not row or not "".join(row).strip():
+                continue
+            if lineno == 1 and row[0].strip().lower() in ("image", "path", "file", "filename"):
+                continue
+            if len(row) > 2:
+                raise DataError(f"{path}:{lineno}: expected 2 columns (image, labels), got {len(row)}")
+            images.append(row[0].strip())
+            rows.append([x.strip() for x in (row[1] if len(row) > 1 else "").split(";") if x.strip()])
+    if labels is None:
+        seen: dict[str, None] = {}
+        for names in rows:
+            for name in names:
+                seen.setdefault(name, None)
+        labels = list(seen)
+    return LabelSet.from_lists(images, labels, rows, {"dataset": "imagefolder", "path": str(path)}), images
+
+
+def _template(annotations: str | None, root: str | None, split: str, default: str | None) -> Path:
+    text = annotations if annotations is not None else default
+    if text is None:
+        raise ConfigError("give --annotations (the annotation file; '{split}' is replaced by the split)")
+    return Path(text.replace("{split}", split).replace("{root}", str(root or ".")))
+
+
+class _FileIndex:
+    """Files below a root by stem and by trailing number, built on first use."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._by_stem: dict[str, Path] | None = None
+        self._by_number: dict[int, Path] = {}
+
+    def find(self, sample_id: str) -> Path | None:
+        if self._by_stem is None:
+            self._by_stem = {}
+            for folder, _, files in os.walk(self.root):
+                for name in files:
+                    stem, ext = os.path.splitext(name)
+                    if ext.lower() in _IMAGE_EXT:
+                        p = Path(folder) / name
+                        self._by_stem.setdefault(stem, p)
+                        m = re.search(r"(\d+)$", stem)
+                        if m:
+                            self._by_number.setdefault(int(m.group(1)), p)
+        stem = os.path.splitext(os.path.basename(sample_id))[0]
+        if stem in self._by_stem:
+            return self._by_stem[stem]
+        m = re.fullmatch(r"\d+", stem)
+        return self._by_number.get(int(stem)) if m else None
+
+
+def _resolve(root: Path, sample_id: str, video: bool, index: _FileIndex) -> Path:
+    candidates = [root / sample_id] if video else [
+        root / sample_id, root / f"{sample_id}.jpg", root / "JPEGImages" / f"{sample_id}.jpg"]
+    for c in candidates:
+        if (c.is_dir() if video else c.is_file()):
+            return c
+    if not video:
+        found = index.find(sample_id)
+        if found is not None:
+            return found
+    return candidates[0]
+
+
+def load_split(cfg: Any, split: str, labels: Sequence[str] | None = None) -> SplitData:
+    """Read split ``split`` of the configured dataset; missing images are counted and named.
+
+    ``labels`` fixes the label order (the training split's) for an evaluation split.
+    Without ``cfg.skip_missing`` a missing image is a :class:`DataError` naming the
+    first one and the count; with it they are dropped with a warning.
+    """
+    name = cfg.dataset
+    if name == "mulan":
+        from ..datasets.arff import mulan_files, read_arff
+
+        stem = _template(cfg.annotations, cfg.root, split, None)
+        arff, xml = mulan_files(stem, split)
+        data = read_arff(arff, xml=xml)
+        ls = data.labelset
+        if labels is not None and tuple(labels) != ls.labels:
+            ls = ls.reorder(labels)
+        out = SplitData("features", ls.labels, ls.Y.toarray().astype(np.float32), list(ls.sample_ids),
+                        features=data.features, source=dict(ls.source))
+        return out.limit(cfg.limit)
+    if cfg.root is None:
+        raise ConfigError(f"--root is required for dataset {name!r} (the folder of its images)")
+    root = Path(cfg.root)
+    if not root.is_dir():
+        raise DataError(f"{root}: --root is not a folder")
+    video = name == "charades" or cfg.model == "kssnet3d"
+    if name == "imagefolder":
+        csv_path = _template(cfg.annotations, cfg.root, split, str(root / "{split}.csv"))
+        ls, images = read_image_csv(csv_path, labels)
+        items = [root / p for p in images]
+    else:
+        from ..datasets import read_dataset
+
+        ann = _template(cfg.annotations, cfg.root, split, str(root))
+        ls = read_dataset(name, ann, split=split)
+        if labels is not None and tuple(labels) != ls.labels:
+            ls = ls.reorder(labels)
+        index = _FileIndex(root)
+        items = [_resolve(root, sid, video, index) for sid in ls.sample_ids]
+    split_data = SplitData("video" if video else "image", ls.labels, ls.Y.toarray().astype(np.float32),
+                           list(ls.sample_ids), items, source=dict(ls.source))
+    split_data = split_data.limit(cfg.limit)
+    present = np.array([(p.is_dir() if video else p.is_file()) for p in split_data.items], dtype=bool)
+    missing = int((~present).sum())
+    if missing:
+        first = split_data.items[int(np.flatnonzero(~present)[0])]
+        what = "frame folders" if video else "images"
+        if not cfg.skip_missing:
+            raise DataError(f"{first}: missing; {missing} of {len(present)} {what} of split {split!r} are "
+                            "missing (--skip-missing leaves them out)")
+        log.warning("%d of %d %s of split %r are missing and left out (first: %s)",
+                    missing, len(present), what, split, first)
+        keep = np.flatnonzero(present)
+        split_data = SplitData(split_data.kind, split_data.labels, split_data.targets[keep],
+                               [split_data.sample_ids[i] for i in keep], [split_data.items[i] for i in keep],
+                               None, missing, split_data.source)
+    if len(split_data) == 0:
+        raise DataError(f"split {split!r} of {name} has no samples")
+    return split_data
+
+
+# -- transforms -------------------------------------------------------------------------------------
+class MultiScaleCrop(v2.Transform):
+    """ML-GCN's multi-scale crop: a crop of side ``scale × short side`` (width and height scales at
+    most ``max_distort`` steps apart) at one of 13 fixed positions, resized to ``size × size``.
+
+    Examples
+    --------
+    >>> MultiScaleCrop(8)(torch.zeros(3, 20, 30)).shape
+    torch.Size([3, 8, 8])
+    """
+
+    def __init__(self, size: int, scales: Sequence[float] = (1.0, 0.875, 0.75, 0.66, 0.5),
+                 max_distort: int = 2) -> None:
+        super().__init__()
+        self.size = int(size)
+        self.scales = tuple(scales)
+        self.max_distort = max_distort
+
+    def make_params(self, flat_inputs: list[Any]) -> dict[str, Any]:
+        h, w = v2.query_size(flat_inputs)
+        base = min(h, w)
+        sizes = [int(base * s) for s in self.scales]
+        sizes = [self.size if abs(x - self.size) < 3 else x for x in sizes]
+        pairs = [(cw, ch) for i, ch in enumerate(sizes) for j, cw in enumerate(sizes)
+                 if abs(i - j) <= self.max_distort]
+        cw, ch = pairs[int(torch.randint(len(pairs), ()).item())]
+        cw, ch = max(1, min(cw, w)), max(1, min(ch, h))
+        ws, hs = (w - cw) // 4, (h - ch) // 4
+        offsets = [(0, 0), (4 * ws, 0), (0, 4 * hs), (4 * ws, 4 * hs), (2 * ws, 2 * hs),
+                   (0, 2 * hs), (4 * ws, 2 * hs), (2 * ws, 4 * hs), (2 * ws, 0),
+                   (ws, hs), (3 * ws, hs), (ws, 3 * hs), (3 * ws, 3 * hs)]
+        left, top = offsets[int(torch.randint(len(offsets), ()).item())]
+        return {"top": top, "left": left, "height": ch, "width": cw}
+
+    def transform(self, inpt: Any, params: dict[str, Any]) -> Any:
+        return self._call_kernel(TF.resized_crop, inpt, params["top"], params["left"], params["height"],
+                                 params["width"], size=[self.size, self.size], antialias=True)
+
+
+def train_transform(size: int, scales: Sequence[float] = (1.0, 0.875, 0.75, 0.66, 0.5)):
+    """Multi-scale crop + horizontal flip + normalize (ML-GCN's training transform), transforms v2.
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> train_transform(32)(Image.new("RGB", (50, 40))).shape
+    torch.Size([3, 32, 32])
+    """
+    return v2.Compose([v2.ToImage(), MultiScaleCrop(size, scales), v2.RandomHorizontalFlip(),
+                       v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+
+
+def eval_transform(size: int):
+    """Warp to ``size × size`` + normalize (ML-GCN's evaluation transform).
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> eval_transform(16)(Image.new("RGB", (30, 20))).shape
+    torch.Size([3, 16, 16])
+    """
+    return v2.Compose([v2.ToImage(), v2.Resize((size, size), antialias=True),
+                       v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+
+
+# -- datasets ---------------------------------------------------------------------------------------
+def _sample_seed(seed: int, epoch: int, index: int) -> int:
+    return (int(seed) * 1_000_003 + int(epoch) * 7_919 + int(index)) % (2**63 - 1)
+
+
+def _open_image(path: Path):
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            return img.convert("RGB")
+    except FileNotFoundError:
+        raise DataError(f"{path}: missing (it was present when the run started)") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise DataError(f"{path}: cannot decode image ({type(exc).__name__}: {exc})") from None
+
+
+class _Seeded(Dataset):
+    """Items are ``(epoch, index)`` pairs (from :class:`EpochSampler`) or plain indices."""
+
+    seed = 0
+
+    def _draw(self, key: Any) -> tuple[int, int]:
+        return key if isinstance(key, tuple) else (0, int(key))
+
+
+class ImageDataset(_Seeded):
+    """Images with 0/1 targets; ``__getitem__`` gives ``(image tensor, target, index)``."""
+
+    def __init__(self, data: SplitData, transform: Any, seed: int = 0) -> None:
+        self.items, self.targets = data.items, torch.from_numpy(data.targets)
+        self.transform, self.seed = transform, seed
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, key: Any) -> tuple[torch.Tensor, torch.Tensor, int]:
+        epoch, i = self._draw(key)
+        img = _open_image(self.items[i])
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(_sample_seed(self.seed, epoch, i))
+            x = self.transform(img)
+        return x, self.targets[i], i
+
+
+class VideoDataset(_Seeded):
+    """Clips of ``frames`` frames from a folder of frame images per video (B × 3 × T × H × W batches).
+
+    Training takes one random frame in each of ``frames`` equal segments (TSN
+    sampling); evaluation takes the segments' centres.  The same crop and flip
+    apply to every frame of a clip.
+    """
+
+    def __init__(self, data: SplitData, transform: Any, frames: int, train: bool, seed: int = 0) -> None:
+        self.items, self.targets = data.items, torch.from_numpy(data.targets)
+        self.transform, self.frames, self.train, self.seed = transform, frames, train, seed
+        self._cache: dict[int, list[Path]] = {}
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def _frame_files(self, i: int) -> list[Path]:
+        if i not in self._cache:
+            files = sorted(p for p in self.items[i].iterdir() if p.suffix.lower() in _IMAGE_EXT)
+            if not files:
+                raise DataError(f"{self.items[i]}: no frame images in this folder")
+            self._cache[i] = files
+        return self._cache[i]
+
+    def __getitem__(self, key: Any) -> tuple[torch.Tensor, torch.Tensor, int]:
+        from torchvision import tv_tensors
+
+        epoch, i = self._draw(key)
+        files = self._frame_files(i)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(_sample_seed(self.seed, epoch, i))
+            edges = np.linspace(0, len(files), self.frames + 1)
+            if self.train:
+                picks = [int(a + torch.rand(()).item() * max(b - a, 1e-9)) for a, b in zip(edges[:-1], edges[1:])]
+            else:
+                picks = [int((a + b) / 2) for a, b in zip(edges[:-1], edges[1:])]
+            frames = [TF.pil_to_tensor(_open_image(files[min(p, len(files) - 1)])) for p in picks]
+            clip = tv_tensors.Video(torch.stack(frames))          # T × 3 × H × W
+            clip = self.transform(clip)
+        return clip.permute(1, 0, 2, 3).contiguous(), self.targets[i], i
+
+
+class FeatureDataset(_Seeded):
+    """Precomputed feature vectors (MULAN sets, or the frozen-backbone cache)."""
+
+    def __init__(self, features: np.ndarray, targets: np.ndarray) -> None:
+        self.features, self.targets = features, torch.from_numpy(np.asarray(targets, dtype=np.float32))
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    def __getitem__(self, key: Any) -> tuple[torch.Tensor, torch.Tensor, int]:
+        _, i = self._draw(key)
+        return torch.from_numpy(np.asarray(self.features[i], dtype=np.float32)), self.targets[i], i
+
+
+def make_dataset(data: SplitData, cfg: Any, train: bool) -> Dataset:
+    """The dataset class for ``data.kind`` with the training or evaluation transform."""
+    if data.kind == "features":
+        return FeatureDataset(data.features, data.targets)
+    transform = train_transform(cfg.image_size, cfg.scales) if train else eval_transform(cfg.image_size)
+    if data.kind == "video":
+        return VideoDataset(data, transform, cfg.frames, train, cfg.seed)
+    return ImageDataset(data, transform, cfg.seed)
+
+
+class EpochSampler(Sampler):
+    """A :class:`DistributedSampler` (also with one process, so one and N ranks see the same global
+    order) whose items are ``(epoch, index)``, so datasets seed augmentation per epoch and sample."""
+
+    def __init__(self, dataset: Dataset, *, shuffle: bool, seed: int, rank: int = 0, world_size: int = 1) -> None:
+        self.inner = DistributedSampler(dataset, num_replicas=world_size, rank=rank, shuffle=shuffle,
+                                        seed=seed, drop_last=False)
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+        self.inner.set_epoch(epoch)
+
+    def __len__(self) -> int:
+        return len(self.inner)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        for i in self.inner:
+            yield (self.epoch, i)
+
+
+def make_loader(dataset: Dataset, *, batch_size: int, shuffle: bool, seed: int, workers: int,
+                pin_memory: bool, rank: int = 0, world_size: int = 1) -> torch.utils.data.DataLoader:
+    """A loader that keeps an accelerator fed: workers, pinned memory, persistent workers, prefetch."""
+    sampler = EpochSampler(dataset, shuffle=shuffle, seed=seed, rank=rank, world_size=world_size)
+    extra: dict[str, Any] = {}
+    if workers > 0:
+        extra = {"persistent_workers": True, "prefetch_factor": 4}
+    return torch.utils.data.DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=workers,
+                                       pin_memory=pin_memory, drop_last=False, **extra)

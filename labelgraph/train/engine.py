@@ -1,0 +1,611 @@
+"""The training loop: optimizer and schedule presets, AMP, channels_last, compile, accumulation, EMA,
+per-epoch evaluation with ML-GCN's metrics, a JSONL log and atomic checkpoints.
+
+:func:`fit` runs a :class:`~labelgraph.train.config.TrainConfig`; :func:`evaluate_checkpoint`
+scores a saved run on a split.  Graph and embeddings are read only through
+:func:`labelgraph.load`.  Under ``torchrun`` the same code runs DDP; rank 0 writes.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .._atomic import atomic_write
+from ..artifact import load as load_artifact
+from ..artifact import require_same_labels
+from ..errors import ArtifactError, ConfigError, DataError, LabelGraphError, LabelMismatchError
+from .checkpoint import load_checkpoint, remove_stale_temporaries, rng_state, save_checkpoint, set_rng_state
+from .config import TrainConfig
+from .data import (DEFAULT_TRAIN_SPLITS, DEFAULT_VAL_SPLITS, SplitData, load_split, make_dataset,
+                   make_loader)
+from .distributed import DistContext, all_reduce_sum, barrier, gather_rows, init_distributed, shutdown
+from .metrics import multilabel_metrics
+from .models import FeatureBackbone, build_backbone, build_model
+
+__all__ = ["fit", "evaluate_checkpoint", "EvalResult", "load_label_inputs", "autocast_dtype",
+           "cpu_has_native_bf16", "make_optimizer", "make_scheduler", "ModelEMA", "maybe_compile"]
+
+log = logging.getLogger(__name__)
+
+
+# -- inputs ---------------------------------------------------------------------------------------
+def load_label_inputs(graph: str | None, embeddings: str | None, labels: Sequence[str], *,
+                      align: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The graph's dense matrix and the label embeddings, in the dataset's label order.
+
+    Both files go through :func:`labelgraph.load` (never unpickled).  Their labels
+    must equal the dataset's, in order; with ``align`` they are reordered by name
+    (labels the dataset has and a file lacks are still an error).
+    """
+    if graph is None:
+        raise ConfigError("--graph is required (a graph .npz from `labelgraph build`)")
+    if embeddings is None:
+        raise ConfigError("--embeddings is required (a label-embeddings .npz from `labelgraph embed`)")
+    g = load_artifact(graph)
+    if g.kind in ("statistics", "embeddings"):
+        raise ArtifactError(f"{graph}: a {g.kind} artifact, not a graph (build one with `labelgraph build`)")
+    if g.kind in ("probability", "knowledge") or g.meta.get("normalized") is False:
+        log.warning("%s: a raw (un-normalized) %s matrix; the GCN will use it as it is", graph, g.kind)
+    e = load_artifact(embeddings)
+    if e.kind != "embeddings":
+        raise ArtifactError(f"{embeddings}: a {e.kind} artifact, not label embeddings")
+    out = []
+    for art, path, what in ((g, graph, "graph"), (e, embeddings, "embeddings")):
+        try:
+            if align:
+                art = art.reorder(list(labels))
+            else:
+                require_same_labels(art.labels, labels, f"{what} {path}", "dataset")
+        except LabelMismatchError as exc:
+            raise LabelMismatchError(f"{path}: {exc}") from None
+        out.append(art.to_dense().astype(np.float32))
+    return out[0], out[1]
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX); Linux only, else False."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+            flags = set(handle.read().split())
+    except OSError:
+        return False
+    return bool({"avx512_bf16", "amx_bf16"} & flags)
+
+
+def autocast_dtype(amp: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for ``--amp`` on ``device``; a :class:`ConfigError` when it cannot run there.
+
+    Examples
+    --------
+    >>> autocast_dtype("off", torch.device("cpu")) is None
+    True
+    """
+    if amp == "off":
+        return None
+    if amp == "bf16":
+        if device.type == "cuda":
+            if not torch.cuda.is_bf16_supported():
+                raise ConfigError(f"--amp bf16: {torch.cuda.get_device_name(device)} has no bfloat16 support; "
+                                  "use --amp fp16 or --amp off")
+        elif device.type != "cpu" or not cpu_has_native_bf16():
+            raise ConfigError(f"--amp bf16: device {device.type} has no native bfloat16 support "
+                              "(CPU needs AVX512-BF16 or AMX); use --amp off")
+        return torch.bfloat16
+    if amp == "fp16":
+        if device.type != "cuda":
+            raise ConfigError(f"--amp fp16 needs a CUDA device (and its gradient scaler); this run is on "
+                              f"{device.type}: use --amp off")
+        return torch.float16
+    raise ConfigError(f"--amp must be off, bf16 or fp16 (got {amp!r})")
+
+
+# -- model ----------------------------------------------------------------------------------------
+def _build(cfg: TrainConfig, adjacency: torch.Tensor, embeddings: torch.Tensor,
+           feature_dim: int | None = None, feature_stats: tuple[np.ndarray, np.ndarray] | None = None,
+           pretrained: bool | None = None) -> nn.Module:
+    if cfg.backbone == "features":
+        if not feature_dim:
+            raise ConfigError("the 'features' backbone needs a dataset of feature vectors (e.g. --dataset mulan)")
+        mean, std = (None, None) if feature_stats is None else (torch.from_numpy(feature_stats[0]),
+                                                                 torch.from_numpy(feature_stats[1]))
+        backbone: nn.Module = FeatureBackbone(feature_dim, mean, std)
+    else:
+        backbone = build_backbone(cfg.backbone, pretrained=cfg.pretrained if pretrained is None else pretrained)
+    options: dict[str, Any] = {"pool": cfg.pool, "dropout": cfg.dropout if cfg.dropout > 0 else None}
+    if cfg.model == "mlgcn":
+        options["hidden"] = cfg.hidden
+    return build_model(cfg.model, backbone, adjacency, embeddings, **options)
+
+
+class _HeadOnly(nn.Module):
+    """Forward = the ML-GCN head on cached features (what DDP wraps in the frozen-backbone mode)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, feature: torch.Tensor) -> torch.Tensor:
+        return self.model.classify(feature)
+
+
+def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
+    """SGD (momentum) or Adam with two learning rates: the head at ``lr``, the backbone at
+    ``lr × backbone_lr_mult``; with ``no_bias_decay`` biases and norms get no weight decay."""
+    head_ids = {id(p) for m in model.head_modules() for p in m.parameters()}
+    groups: dict[tuple[str, bool], list[nn.Parameter]] = {}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        part = "head" if id(p) in head_ids else "backbone"
+        no_decay = cfg.no_bias_decay and p.ndim <= 1
+        groups.setdefault((part, no_decay), []).append(p)
+    if not groups:
+        raise ConfigError("nothing to train: every parameter is frozen")
+    params = [{"params": ps, "lr": cfg.lr * (1.0 if part == "head" else cfg.backbone_lr_mult),
+               "weight_decay": 0.0 if no_decay else cfg.weight_decay, "name": f"{part}{'-nodecay' * no_decay}"}
+              for (part, no_decay), ps in sorted(groups.items(), key=lambda kv: (kv[0][0] != "head", kv[0][1]))]
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    return torch.optim.Adam(params, lr=cfg.lr, betas=(cfg.momentum, 0.999), weight_decay=cfg.weight_decay)
+
+
+def lr_factor(cfg: TrainConfig, epoch: int) -> float:
+    """The schedule's multiplier of the base rates in ``epoch`` (0-based).
+
+    Examples
+    --------
+    >>> cfg = TrainConfig(schedule="step", lr_steps=(30,), gamma=0.1, epochs=40)
+    >>> lr_factor(cfg, 29), round(lr_factor(cfg, 30), 6)
+    (1.0, 0.1)
+    >>> lr_factor(TrainConfig(schedule="cosine", epochs=4), 2)
+    0.5
+    """
+    if cfg.schedule == "step":
+        return cfg.gamma ** sum(1 for s in cfg.lr_steps if epoch >= s)
+    if cfg.schedule == "cosine":
+        return 0.5 * (1.0 + math.cos(math.pi * epoch / cfg.epochs))
+    return 1.0
+
+
+def make_scheduler(cfg: TrainConfig, optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LambdaLR:
+    """A per-epoch :class:`LambdaLR` following :func:`lr_factor`."""
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: lr_factor(cfg, epoch))
+
+
+class ModelEMA:
+    """An exponential moving average of a model's weights (buffers copied), used for evaluation."""
+
+    def __init__(self, model: nn.Module, decay: float) -> None:
+        self.decay = decay
+        self.module = copy.deepcopy(model).eval()
+        for p in self.module.parameters():
+            p.requires_grad_(False)
+
+    @torch.no_grad()
+    def update(self, model: nn.Module) -> None:
+        for e, p in zip(self.module.parameters(), model.parameters()):
+            e.lerp_(p.detach(), 1.0 - self.decay)
+        for e, b in zip(self.module.buffers(), model.buffers()):
+            e.copy_(b)
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return self.module.state_dict()
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        self.module.load_state_dict(state)
+
+
+class _Compiled:
+    """``torch.compile``'s module that falls back to eager, with a warning, if its first call fails."""
+
+    def __init__(self, compiled: Callable, eager: nn.Module) -> None:
+        self.compiled, self.eager, self.checked = compiled, eager, False
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if self.checked:
+            return self.compiled(x)
+        try:
+            out = self.compiled(x)
+        except Exception as exc:  # inductor / dynamo errors have no common base class
+            log.warning("--compile failed (%s: %s); continuing in eager mode", type(exc).__name__,
+                        str(exc).splitlines()[0][:200] if str(exc) else "")
+            self.compiled = self.eager
+            out = self.eager(x)
+        self.checked = True
+        return out
+
+
+def maybe_compile(module: nn.Module, enabled: bool, backend: str = "inductor") -> Callable:
+    """``torch.compile(module)`` when ``enabled``; on failure (now or at the first call) a warning and eager."""
+    if not enabled:
+        return module
+    try:
+        compiled = torch.compile(module, backend=backend)
+    except Exception as exc:
+        log.warning("--compile failed (%s: %s); continuing in eager mode", type(exc).__name__,
+                    str(exc).splitlines()[0][:200] if str(exc) else "")
+        return module
+    return _Compiled(compiled, module)
+
+
+# -- one epoch ------------------------------------------------------------------------------------
+def _to_device(x: torch.Tensor, device: torch.device, channels_last: bool) -> torch.Tensor:
+    x = x.to(device, non_blocking=True)
+    if channels_last and x.dim() == 4:
+        x = x.contiguous(memory_format=torch.channels_last)
+    elif channels_last and x.dim() == 5:
+        x = x.contiguous(memory_format=torch.channels_last_3d)
+    return x
+
+
+def _worker_error(exc: BaseException) -> BaseException:
+    """A DataLoader worker's exception re-raised in the main process carries the worker's traceback
+    in its message; keep only the error's own line (and its class)."""
+    text = str(exc)
+    if "Original Traceback" not in text:
+        return exc
+    last = text.strip().splitlines()[-1]
+    message = last.split(": ", 1)[1] if ": " in last else last
+    return type(exc)(message) if isinstance(exc, LabelGraphError) else DataError(message)
+
+
+def _batches(loader: Any):
+    """Iterate ``loader``, turning worker-wrapped errors into one-line library errors."""
+    iterator = iter(loader)
+    while True:
+        try:
+            batch = next(iterator)
+        except StopIteration:
+            return
+        except Exception as exc:
+            err = _worker_error(exc)
+            if err is exc:
+                raise
+            raise err from None
+        yield batch
+
+
+@dataclass
+class _Setup:
+    cfg: TrainConfig
+    ctx: DistContext
+    model: nn.Module
+    labels: tuple[str, ...]
+    amp_dtype: torch.dtype | None
+    channels_last: bool
+    progress: bool
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _run_eval(setup: _Setup, forward: Callable, loader: torch.utils.data.DataLoader,
+              num_labels: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Scores, targets (gathered over ranks, in dataset order, padding removed) and mean loss."""
+    device = setup.ctx.device
+    scores, targets, indices = [], [], []
+    with torch.inference_mode():
+        for x, y, idx in _batches(loader):
+            x = _to_device(x, device, setup.channels_last)
+            with torch.autocast(device.type, dtype=setup.amp_dtype or torch.float32,
+                                enabled=setup.amp_dtype is not None):
+                logits = forward(x)
+            scores.append(logits.float().cpu())
+            targets.append(y.float())
+            indices.append(idx.long())
+    s = torch.cat(scores) if scores else torch.zeros(0, num_labels)
+    t = torch.cat(targets) if targets else torch.zeros(0, num_labels)
+    i = torch.cat(indices) if indices else torch.zeros(0, dtype=torch.long)
+    s, t, i = (gather_rows(a, setup.ctx) for a in (s, t, i))
+    uniq, first = np.unique(i.numpy(), return_index=True)   # DistributedSampler pads with repeats
+    s, t = s[first], t[first]
+    loss = float(F.binary_cross_entropy_with_logits(s, t)) if len(s) else float("nan")
+    return s.numpy(), t.numpy(), loss
+
+
+def _train_epoch(setup: _Setup, forward: Callable, ddp_module: nn.Module | None, loader, optimizer, scaler,
+                 ema: ModelEMA | None, epoch: int) -> tuple[float, float, int]:
+    from tqdm.auto import tqdm
+
+    cfg, device = setup.cfg, setup.ctx.device
+    setup.model.train()
+    if cfg.freeze_backbone:
+        setup.model.backbone.eval()
+    total_loss = torch.zeros(2, dtype=torch.float64)
+    n_batches = len(loader)
+    seen = 0
+    start = time.perf_counter()
+    bar = tqdm(total=n_batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch", leave=False,
+               disable=not (setup.progress and setup.ctx.is_main), dynamic_ncols=True)
+    optimizer.zero_grad(set_to_none=True)
+    for step, (x, y, _) in enumerate(_batches(loader)):
+        x = _to_device(x, device, setup.channels_last)
+        y = y.to(device, non_blocking=True).float()
+        boundary = (step + 1) % cfg.accumulate == 0 or step + 1 == n_batches
+        sync = contextlib.nullcontext() if (boundary or ddp_module is None) else ddp_module.no_sync()
+        with sync:
+            with torch.autocast(device.type, dtype=setup.amp_dtype or torch.float32,
+                                enabled=setup.amp_dtype is not None):
+                logits = forward(x)
+            loss = F.binary_cross_entropy_with_logits(logits.float(), y)
+            scaler.scale(loss / cfg.accumulate).backward()
+        if boundary:
+            scaler.step(optimizer)
+            scaler.update()
+            optimizer.zero_grad(set_to_none=True)
+            if ema is not None:
+                ema.update(setup.model)
+        batch = int(y.shape[0])
+        total_loss += torch.tensor([float(loss.detach()) * batch, batch], dtype=torch.float64)
+        seen += batch
+        if bar.n % 5 == 0 or step + 1 == n_batches:
+            elapsed = max(time.perf_counter() - start, 1e-9)
+            bar.set_postfix(loss=f"{float(loss.detach()):.4f}", img_s=f"{seen * setup.ctx.world_size / elapsed:.1f}")
+        bar.update(1)
+    bar.close()
+    elapsed = time.perf_counter() - start
+    total = all_reduce_sum(total_loss, setup.ctx)
+    images = int(total[1].item())
+    return float(total[0] / max(total[1], 1)), images / max(elapsed, 1e-9), images
+
+
+# -- fit ------------------------------------------------------------------------------------------
+def _splits(cfg: TrainConfig) -> tuple[str, str]:
+    return (cfg.split or DEFAULT_TRAIN_SPLITS.get(cfg.dataset, "train"),
+            cfg.val_split or DEFAULT_VAL_SPLITS.get(cfg.dataset, "val"))
+
+
+def _check_resume_compatible(state: dict[str, Any], cfg: TrainConfig, labels: Sequence[str],
+                             model: nn.Module, out: Path) -> None:
+    old = state["config"]
+    for key in ("model", "backbone", "dataset", "hidden"):
+        if old.get(key) != getattr(cfg, key):
+            raise ConfigError(f"{out}: --resume with --{key} {getattr(cfg, key)!r}, but the run was started with "
+                              f"{old.get(key)!r}")
+    if list(state["labels"]) != list(labels):
+        require_same_labels(labels, state["labels"], "dataset", f"checkpoint {out / 'last.pt'}")
+    _check_shapes(state["model"], model, out / "last.pt")
+
+
+def _check_shapes(saved: dict[str, torch.Tensor], model: nn.Module, where: Path) -> None:
+    current = model.state_dict()
+    if "embeddings" in saved and saved["embeddings"].shape != current["embeddings"].shape:
+        raise ConfigError(f"embeddings of {current['embeddings'].shape[1]} dimensions do not fit the model in "
+                          f"{where}, trained with {saved['embeddings'].shape[1]}-dimensional embeddings")
+    for key, value in saved.items():
+        if key in current and current[key].shape != value.shape:
+            raise ConfigError(f"{where}: {key} has shape {tuple(value.shape)}, the model built from these options "
+                              f"expects {tuple(current[key].shape)}")
+
+
+def fit(cfg: TrainConfig, *, progress: bool = False,
+        on_epoch_end: Callable[[int, dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Train ``cfg``; returns the last epoch's log record (plus ``best_mAP`` and the run folder).
+
+    Writes, in ``cfg.out`` (rank 0 only): ``config.json``, ``log.jsonl`` (one line an
+    epoch: losses, metrics, learning rates, time, images/s), ``last.pt`` every epoch
+    and ``best.pt`` whenever validation mAP improves.
+    """
+    cfg = cfg.validate()
+    ctx = init_distributed(cfg.device)
+    try:
+        return _fit(cfg, ctx, progress, on_epoch_end)
+    finally:
+        shutdown(ctx)
+
+
+def _fit(cfg: TrainConfig, ctx: DistContext, progress: bool,
+         on_epoch_end: Callable[[int, dict[str, Any]], None] | None) -> dict[str, Any]:
+    device = ctx.device
+    amp_dtype = autocast_dtype(cfg.amp, device)
+    out = Path(cfg.out)
+    last_path = out / "last.pt"
+    if cfg.resume and not last_path.is_file():
+        raise ConfigError(f"{out}: --resume, but there is no checkpoint to resume ({last_path.name} not found)")
+    if not cfg.resume and last_path.is_file():
+        raise ConfigError(f"{out}: already holds a run (last.pt); use --resume to continue it or another --out")
+    torch.manual_seed(cfg.seed)
+    np.random.seed(cfg.seed % 2**32)
+    if cfg.deterministic:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    elif device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+    train_split, val_split = _splits(cfg)
+    train_data = load_split(cfg, train_split)
+    val_data = load_split(cfg, val_split, labels=train_data.labels)
+    labels = train_data.labels
+    adjacency, embeddings = load_label_inputs(cfg.graph, cfg.embeddings, labels, align=cfg.align_labels)
+    feature_dim = train_data.features.shape[1] if train_data.kind == "features" else None
+    stats = None
+    if train_data.kind == "features":
+        if cfg.backbone != "features":
+            raise ConfigError(f"dataset {cfg.dataset} holds feature vectors: use --backbone features")
+        f = train_data.features.astype(np.float64)
+        stats = (f.mean(axis=0).astype(np.float32), f.std(axis=0).astype(np.float32))
+    elif cfg.backbone == "features":
+        raise ConfigError(f"--backbone features needs a dataset of feature vectors; {cfg.dataset} holds images")
+    model = _build(cfg, torch.from_numpy(adjacency), torch.from_numpy(embeddings), feature_dim, stats)
+    if cfg.freeze_backbone:
+        for p in model.backbone.parameters():
+            p.requires_grad_(False)
+    channels_last = bool(cfg.channels_last if cfg.channels_last is not None else device.type == "cuda")
+    channels_last = channels_last and cfg.backbone != "features" and not cfg.cache_features
+    model.to(device)
+    if channels_last:
+        model.to(memory_format=torch.channels_last_3d if cfg.model == "kssnet3d" else torch.channels_last)
+    setup = _Setup(cfg, ctx, model, labels, amp_dtype, channels_last, progress)
+
+    if cfg.cache_features:
+        from .features import cached_features
+
+        train_data = cached_features(setup, train_data, train_split)
+        val_data = cached_features(setup, val_data, val_split)
+        setup.channels_last = False
+
+    optimizer = make_optimizer(cfg, model)
+    scheduler = make_scheduler(cfg, optimizer)
+    scaler = torch.amp.GradScaler(device.type, enabled=cfg.amp == "fp16")
+    ema = ModelEMA(model, cfg.ema) if cfg.ema > 0 else None
+    start_epoch, best = 0, -math.inf
+    if cfg.resume:
+        state = load_checkpoint(last_path)
+        _check_resume_compatible(state, cfg, labels, model, out)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        if ema is not None and state.get("ema") is not None:
+            ema.load_state_dict(state["ema"])
+        set_rng_state(state["rng"])
+        start_epoch, best = int(state["epoch"]), float(state["best_map"])
+        log.info("resuming %s at epoch %d", out, start_epoch + 1)
+
+    train_module: nn.Module = _HeadOnly(model) if cfg.cache_features else model
+    ddp_module = None
+    if ctx.enabled:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        ddp_module = DDP(train_module, device_ids=[ctx.local_rank] if device.type == "cuda" else None)
+        train_module = ddp_module
+    forward = maybe_compile(train_module, cfg.compile, cfg.compile_backend)
+    eval_model = ema.module if ema is not None else model
+    eval_forward = (lambda x: eval_model.classify(x)) if cfg.cache_features else eval_model
+
+    pin = bool(cfg.pin_memory if cfg.pin_memory is not None else device.type == "cuda")
+    workers = 0 if train_data.kind == "features" else cfg.workers
+    train_loader = make_loader(make_dataset(train_data, cfg, train=True), batch_size=cfg.batch_size, shuffle=True,
+                               seed=cfg.seed, workers=workers, pin_memory=pin, rank=ctx.rank,
+                               world_size=ctx.world_size)
+    val_loader = make_loader(make_dataset(val_data, cfg, train=False), batch_size=cfg.batch_size, shuffle=False,
+                             seed=cfg.seed, workers=workers, pin_memory=pin, rank=ctx.rank,
+                             world_size=ctx.world_size)
+
+    log_path = out / "log.jsonl"
+    if ctx.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(out)
+        with atomic_write(out / "config.json", "w") as handle:
+            json.dump(cfg.to_dict(), handle, indent=2)
+        if cfg.resume and log_path.is_file():
+            kept = [line for line in log_path.read_text().splitlines()
+                    if line.strip() and json.loads(line).get("epoch", 0) <= start_epoch]
+            with atomic_write(log_path, "w") as handle:
+                handle.write("".join(line + "\n" for line in kept))
+    record: dict[str, Any] = {}
+    for epoch in range(start_epoch, cfg.epochs):
+        t0 = time.perf_counter()
+        train_loader.sampler.set_epoch(epoch)
+        lrs = [group["lr"] for group in optimizer.param_groups]
+        train_loss, images_per_s, images = _train_epoch(setup, forward, ddp_module, train_loader, optimizer,
+                                                        scaler, ema, epoch)
+        scheduler.step()
+        eval_model.eval()
+        scores, targets, val_loss = _run_eval(setup, eval_forward, val_loader, len(labels))
+        metrics = multilabel_metrics(scores, targets, logits=True, labels=labels) if ctx.is_main else {}
+        improved = ctx.is_main and metrics["mAP"] == metrics["mAP"] and metrics["mAP"] > best
+        if improved:
+            best = metrics["mAP"]
+        record = {"epoch": epoch + 1, "train_loss": train_loss, "val_loss": val_loss, "lr": lrs,
+                  "time_s": round(time.perf_counter() - t0, 3), "images_per_s": round(images_per_s, 2),
+                  "train_images": images, "val_images": int(len(scores)), "metrics": metrics,
+                  "best_mAP": best if best > -math.inf else None}
+        if ctx.is_main:
+            state = {"epoch": epoch + 1, "config": cfg.to_dict(), "labels": list(labels),
+                     "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                     "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
+                     "ema": ema.state_dict() if ema is not None else None, "rng": rng_state(),
+                     "best_map": best, "metrics": metrics}
+            save_checkpoint(last_path, state)
+            if improved:
+                save_checkpoint(out / "best.pt", state)
+            with open(log_path, "a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            log.info("epoch %d: loss %.4f, val mAP %.4f", epoch + 1, train_loss, metrics["mAP"])
+        barrier(ctx)
+        if on_epoch_end is not None:
+            on_epoch_end(epoch + 1, record)
+    return dict(record, out=str(out), best_mAP=best if best > -math.inf else None)
+
+
+# -- evaluate -------------------------------------------------------------------------------------
+@dataclass
+class EvalResult:
+    """Metrics of a checkpoint on one split, with the scores behind them."""
+
+    metrics: dict[str, float]
+    scores: np.ndarray
+    targets: np.ndarray
+    labels: tuple[str, ...]
+    split: str
+    checkpoint: str
+
+
+def evaluate_checkpoint(path: str | os.PathLike[str], *, progress: bool = False,
+                        **overrides: Any) -> EvalResult:
+    """Score the checkpoint at ``path`` on a split.
+
+    ``overrides`` replace the run's options (``dataset``, ``root``, ``annotations``,
+    ``split``, ``batch_size``, ``device``, ``workers``, ``amp``, ``limit``, ``skip_missing``;
+    ``graph``/``embeddings`` to evaluate the trained weights with other label inputs,
+    which must fit the model's dimensions).
+    """
+    path = Path(path)
+    state = load_checkpoint(path)
+    split = overrides.pop("split", None)
+    graph, embeddings = overrides.pop("graph", None), overrides.pop("embeddings", None)
+    cfg = TrainConfig.from_dict(state["config"]).replace(
+        **{k: v for k, v in overrides.items() if v is not None}, resume=False, compile=False)
+    cfg.validate()
+    device = torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"--device {cfg.device}: CUDA is not available on this machine")
+    ctx = DistContext(0, 1, 0, device, None)
+    labels = tuple(state["labels"])
+    split = split or _splits(cfg)[1]
+    data = load_split(cfg, split, labels=labels)
+    saved = state["model"]
+    adjacency, emb = saved["adjacency"], saved["embeddings"]
+    if graph is not None or embeddings is not None:
+        g_np, e_np = load_label_inputs(graph, embeddings, labels, align=cfg.align_labels) if (graph and embeddings) \
+            else (None, None)
+        if g_np is None:
+            raise ConfigError("give both --graph and --embeddings to evaluate with other label inputs")
+        if e_np.shape[1] != emb.shape[1]:
+            raise ConfigError(f"{embeddings}: {e_np.shape[1]}-dimensional embeddings do not fit the model in {path}, "
+                              f"trained with {emb.shape[1]}-dimensional ones")
+        adjacency, emb = torch.from_numpy(g_np), torch.from_numpy(e_np)
+    feature_dim = saved["backbone.mean"].shape[0] if cfg.backbone == "features" else None
+    model = _build(cfg, torch.zeros_like(saved["adjacency"]), torch.zeros_like(saved["embeddings"]),
+                   feature_dim, pretrained=False)
+    _check_shapes(saved, model, path)
+    model.load_state_dict(state["ema"] if state.get("ema") is not None else saved)
+    model.adjacency.copy_(adjacency)
+    model.embeddings.copy_(emb)
+    model.to(device).eval()
+    amp_dtype = autocast_dtype(cfg.amp, device)
+    setup = _Setup(cfg, ctx, model, labels, amp_dtype, False, progress)
+    pin = device.type == "cuda"
+    workers = 0 if data.kind == "features" else cfg.workers
+    loader = make_loader(make_dataset(data, cfg, train=False), batch_size=cfg.batch_size, shuffle=False,
+                         seed=cfg.seed, workers=workers, pin_memory=pin)
+    scores, targets, _ = _run_eval(setup, model, loader, len(labels))
+    metrics = multilabel_metrics(scores, targets, logits=True, labels=labels)
+    return EvalResult(metrics, scores, targets, labels, split, str(path))
