@@ -213,3 +213,37 @@ def test_build_ks_from_a_knowledge_file(tmp_path):
     assert res.exit_code == 0, res.output
     np.testing.assert_allclose(labelgraph.load(tmp_path / "h" / "voc2007_ks_l0.5_t0.02_e0.4.npz").to_dense(),
                                expected, atol=1e-5)
+
+
+def test_build_knowledge_and_ks_from_a_store(tmp_path):
+    from labelgraph.conceptnet import Store
+    from labelgraph.conceptnet.store import edge_row
+
+    def edge(rel, start, end, w):
+        return edge_row(f"/a/[/r/{rel}/,{start}/,{end}/]", f"/r/{rel}", start, end, w)
+
+    labels = ["cat", "bed", "dog"]
+    store = tmp_path / "cn.sqlite"
+    with Store(store) as st:
+        st.add_edges([edge("AtLocation", "/c/en/cat", "/c/en/bed", 2.0), edge("RelatedTo", "/c/en/dog", "/c/en/cat", 1.0),
+                      edge("Antonym", "/c/en/dog", "/c/en/bed", 5.0)])
+        for concept in labels:
+            st.record_page(f"/c/en/{concept}", [], None)
+    stats = labelgraph.Artifact.statistics(labels, [4, 2, 2], [[0, 2, 1], [2, 0, 0], [1, 0, 0]], 6,
+                                           {"dataset": "toy", "split": "train"})
+    stats_file = stats.save(tmp_path / "toy_statistics.npz")
+    res = run("build", "--stats", str(stats_file), "--kind", "knowledge,ks", "--store", str(store),
+              "--lam", "0.5", "--tau", "0.1", "--out", str(tmp_path / "g"), "--json")
+    assert res.exit_code == 0, res.output
+    K = labelgraph.load(tmp_path / "g" / "toy_knowledge.npz").to_dense()
+    np.testing.assert_array_equal(K, [[0, 2, 1], [2, 0, 0], [1, 0, 0]])  # Antonym excluded, both directions
+    # Eqs. 2–4 again by hand: A_S = P, λ = 0.5, τ = 0.1, η = 0.4 (kssnet-coco preset)
+    P = np.array([[0, 2, 1], [2, 0, 0], [1, 0, 0]]) / np.array([4, 2, 2])[:, None]
+    A = 0.5 * _norm(P) + 0.5 * _norm(K.astype(float))
+    A = A * (A >= 0.1)
+    ks = labelgraph.load(tmp_path / "g" / "toy_ks_l0.5_t0.1_e0.4.npz")
+    np.testing.assert_allclose(ks.to_dense(), _norm(0.4 * A + 0.6 * np.eye(3)), atol=1e-6)
+    res = run("build", "--stats", str(stats_file), "--kind", "knowledge", "--store", str(tmp_path / "none.sqlite"),
+              "--out", str(tmp_path / "h"))
+    assert res.exit_code != 0 and len(res.output.strip().splitlines()) == 1
+    assert not (tmp_path / "h").exists()

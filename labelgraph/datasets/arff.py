@@ -103,6 +103,16 @@ def read_arff(path: str | Path, *, labels: Sequence[str] | None = None, num_labe
     -------
     ArffData
         Features (every non-label attribute, numeric) and the labels as a LabelSet.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "toy.arff"
+    >>> _ = p.write_text("@relation toy\\n@attribute f1 numeric\\n@attribute sun {0,1}\\n"
+    ...                  "@attribute sea {0,1}\\n@data\\n0.5,1,0\\n0.25,1,1\\n")
+    >>> data = read_arff(p, num_labels=2)
+    >>> data.labelset.labels, data.labelset.Y.toarray().tolist()
+    (('sun', 'sea'), [[1, 0], [1, 1]])
     """
     path = Path(path)
     if xml is not None:
@@ -217,6 +227,15 @@ def read_mulan(path: str | Path, split: str | None = None, num_labels: int | Non
     """The labels of a MULAN set as a :class:`LabelSet` (the dataset registry's reader ``mulan``).
 
     See :func:`mulan_files` for ``path`` and ``split``; :func:`read_arff` gives the features too.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "toy-train.arff").write_text("@relation toy\\n@attribute f1 numeric\\n"
+    ...                                      "@attribute sun {0,1}\\n@data\\n0.5,1\\n0.25,0\\n")
+    >>> read_mulan(d / "toy-train.arff", num_labels=1).Y.toarray().ravel().tolist()
+    [1, 0]
     """
     arff, xml = mulan_files(path, split)
     data = read_arff(arff, xml=xml, num_labels=num_labels)
