@@ -62,8 +62,8 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ArtifactError(f"{path}: refused: it holds Python objects that only torch.load(weights_only=False) "
-                            f"would run, and labelgraph never does ({first[:160]})") from None
+        raise ArtifactError(f"{path}: refused: it holds Python objects that only full unpickling "
+                            f"(weights_only=False) would run, and labelgraph never does ({first[:160]})") from None
     except (RuntimeError, EOFError, OSError, ValueError) as exc:
         raise ArtifactError(f"{path}: not a readable checkpoint ({type(exc).__name__}: "
                             f"{str(exc).splitlines()[0][:160] if str(exc) else ''})") from None

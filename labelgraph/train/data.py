@@ -175,6 +175,11 @@ def _resolve(root: Path, sample_id: str, video: bool, index: _FileIndex) -> Path
         found = index.find(sample_id)
         if found is not None:
             return found
+        # name the path a user would expect, so that a "missing" message points at the right place
+        if (root / "JPEGImages").is_dir():
+            return candidates[2]
+        if not Path(sample_id).suffix:
+            return candidates[1]
     return candidates[0]
 
 
