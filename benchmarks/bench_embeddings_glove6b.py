@@ -11,11 +11,11 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from _measure import measure  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("LABELGRAPH_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -39,20 +39,6 @@ rows = [kv[x.replace(' ', '_')] if x.replace(' ', '_') in kv else np.mean([kv[t]
 vectors = np.array(rows, dtype=np.float32)
 assert vectors.shape == (80, 50)
 """
-
-
-def measure(argv: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one process, run under /usr/bin/time so that the peak is the command's
-    own (a child forked from this Python process would count this process's pages too)."""
-    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
-        start = time.perf_counter()
-        proc = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report.name, *argv],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        wall = time.perf_counter() - start
-        if proc.returncode != 0:
-            raise SystemExit(f"{argv[:3]} failed ({proc.returncode}): {proc.stderr.decode()[-2000:]}")
-        peak_kib = int(report.read().strip().splitlines()[-1])
-    return wall, peak_kib / 1024
 
 
 def main() -> None:
