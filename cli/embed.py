@@ -41,8 +41,10 @@ def _labels(dataset: str | None, labels_file: Path | None, from_artifact: Path |
     import labelgraph
 
     if dataset is not None:
-        canonical = {"coco": "coco2014", "voc": "voc2007"}.get(dataset, dataset)  # as `labelgraph build` names files
-        return list(labelgraph.load(labelgraph.bundled_path(dataset)).labels), canonical
+        from labelgraph.sources import output_stem
+
+        stats = labelgraph.load(labelgraph.bundled_path(dataset))
+        return list(stats.labels), output_stem(stats, dataset)  # the stem `labelgraph build` uses
     if labels_file is not None:
         return _read_labels(labels_file), _stem(labels_file.name)
     assert from_artifact is not None

@@ -1,7 +1,6 @@
 """``labelgraph train`` and ``labelgraph evaluate``: thin wrappers over :mod:`labelgraph.train`."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-import labelgraph
 from labelgraph import Artifact, load
 from labelgraph.errors import ArtifactError, LabelMismatchError
 from labelgraph.artifact import require_same_labels

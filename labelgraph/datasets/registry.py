@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
-from ..labelset import LabelSet
 
 __all__ = ["DatasetReader", "DATASETS", "get_reader", "read_dataset"]
 

@@ -29,7 +29,7 @@ from ..artifact import require_same_labels
 from ..errors import ArtifactError, ConfigError, DataError, LabelGraphError, LabelMismatchError
 from .checkpoint import load_checkpoint, remove_stale_temporaries, rng_state, save_checkpoint, set_rng_state
 from .config import TrainConfig
-from .data import (DEFAULT_TRAIN_SPLITS, DEFAULT_VAL_SPLITS, SplitData, load_split, make_dataset,
+from .data import (DEFAULT_TRAIN_SPLITS, DEFAULT_VAL_SPLITS, load_split, make_dataset,
                    make_loader)
 from .distributed import DistContext, all_reduce_sum, barrier, gather_rows, init_distributed, shutdown
 from .metrics import multilabel_metrics
