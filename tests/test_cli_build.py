@@ -247,3 +247,41 @@ def test_build_knowledge_and_ks_from_a_store(tmp_path):
               "--out", str(tmp_path / "h"))
     assert res.exit_code != 0 and len(res.output.strip().splitlines()) == 1
     assert not (tmp_path / "h").exists()
+
+
+def test_build_with_download_from_a_loopback_mirror(tmp_path, monkeypatch):
+    from labelgraph.download import SOURCES
+    from tests.test_download import _QuietServer, Mirror, _handler, _with_sha256, coco_zip
+    import threading
+
+    state = Mirror()
+    server = _QuietServer(("127.0.0.1", 0), _handler(state))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        data = coco_zip(2014)
+        source = SOURCES["coco2014-annotations"]
+        state.files[f"/files/{source.filename}"] = data
+        monkeypatch.setitem(SOURCES, "coco2014-annotations", _with_sha256(source, data))
+        monkeypatch.setenv("LABELGRAPH_DOWNLOAD_BASE", f"http://127.0.0.1:{server.server_address[1]}/files")
+        res = run("build", "--dataset", "coco", "--download", "--split", "val", "--kind", "binary",
+                  "--out", str(tmp_path), "--json")
+        assert res.exit_code == 0, res.output
+        out = json.loads(res.output)
+        assert out["origin"] == "download" and "instances_val2014.json" in out["source"]
+        stats = labelgraph.load(tmp_path / "coco2014_val_statistics.npz")
+        assert stats.labels == ("dog",) and stats.num_samples == 1 and stats.n.tolist() == [1]
+        assert stats.meta["split"] == "val"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_download_without_network_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("LABELGRAPH_DOWNLOAD_BASE", "http://127.0.0.1:9/files")
+    res = run("build", "--dataset", "voc", "--download", "--out", str(tmp_path / "out"))
+    assert res.exit_code != 0
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and "127.0.0.1:9/files/VOCtrainval_06-Nov-2007.tar" in lines[0]
+    assert "place it at" in lines[0] and not (tmp_path / "out").exists()
