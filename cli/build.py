@@ -164,16 +164,16 @@ def build(kind: str, tau: float | None, p: float | None, raw: bool, store: str |
     for path in ([stats_path] if write_stats else []) + targets:
         check_writable(path, force=force)
 
-    from labelgraph.graphs.measures import basic_measures
+    from labelgraph.inspect.summary import structure_measures
 
     rows = []
     if write_stats:
         stats.save(stats_path, force=force)
     for (k, params, art), path in zip(artifacts, targets):
         art.save(path, force=force)
-        m = basic_measures(art.matrix)
+        m = structure_measures(art.matrix)
         rows.append({"kind": k, **{"params": " ".join(f"{n}={v:g}" for n, v in params.items())},
-                     "labels": m["labels"], "samples": stats.num_samples, "edges": m["edges"],
+                     "labels": art.num_labels, "samples": stats.num_samples, "edges": m["edges"],
                      "density": round(m["density"], 4), "isolated": m["isolated"], "max_degree": m["max_degree"],
                      "path": str(path)})
     if as_json:

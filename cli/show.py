@@ -25,9 +25,9 @@ def artifact_summary(art: Any) -> dict[str, Any]:
         info["most_frequent"] = [[art.labels[i], int(art.n[i])] for i in order[:5]]
         info["least_frequent"] = [[art.labels[i], int(art.n[i])] for i in order[::-1][:5]]
     else:
-        from labelgraph.graphs.measures import basic_measures
+        from labelgraph.inspect.summary import structure_measures
 
-        info.update(basic_measures(art.matrix))
+        info.update(structure_measures(art.matrix))
     info["meta"] = meta
     return info
 

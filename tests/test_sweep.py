@@ -100,10 +100,9 @@ def test_graph_measures_against_networkx() -> None:
     assert m["isolated"] == nx.number_of_isolates(G)
     assert m["max_degree"] == max(d for _, d in G.degree())
     assert m["mean_degree"] == pytest.approx(np.mean([d for _, d in G.degree()]))
-    # the same definitions as the core's basic_measures, dense or sparse input
-    from labelgraph.graphs.measures import basic_measures
+    # the same definitions for dense or sparse input
     import scipy.sparse as sp
-    base = basic_measures(A)
+    base = m
     for matrix in (A, sp.csr_matrix(A)):
         got = graph_measures(matrix)
         assert {k: got[k] for k in ("edges", "density", "isolated", "max_degree", "mean_degree")} == \

@@ -82,8 +82,9 @@ def label_degrees(matrix: Any) -> np.ndarray:
 def structure_measures(matrix: Any) -> dict[str, Any]:
     """Edges, density, isolated labels, mean and max degree and connected components of a C × C matrix.
 
-    The definitions are those of :func:`labelgraph.graphs.measures.basic_measures`
-    (edges per direction), plus the connected components.
+    The one definition used by ``build``, ``show``, ``inspect`` and ``sweep``: an edge is
+    an off-diagonal non-zero entry counted per direction, a label's degree is its
+    distinct neighbours in either direction (``docs/graphs.md``).
 
     Returns
     -------
@@ -96,6 +97,11 @@ def structure_measures(matrix: Any) -> dict[str, Any]:
     >>> structure_measures([[1, 0.5, 0], [0.5, 1, 0], [0, 0, 1]])
     {'edges': 2, 'density': 0.3333333333333333, 'isolated': 1, 'mean_degree': 0.6666666666666666, 'max_degree': 1, 'components': 2}
     """
+    return _structure(matrix)[0]
+
+
+def _structure(matrix: Any) -> tuple[dict[str, Any], np.ndarray]:
+    """:func:`structure_measures` and the per-label degrees, computed once."""
     from scipy.sparse.csgraph import connected_components
 
     if sp.issparse(matrix):
@@ -120,7 +126,7 @@ def structure_measures(matrix: Any) -> dict[str, Any]:
         "mean_degree": float(degree.mean()) if c else 0.0,
         "max_degree": int(degree.max()) if c else 0,
         "components": components,
-    }
+    }, np.asarray(degree, dtype=np.int64)
 
 
 def asymmetry(matrix: Any) -> float:
@@ -263,8 +269,7 @@ def graph_summary(artifact: Artifact, *, top: int = 10, bins: int = 10) -> Graph
     (2, 2, ('c',), 3)
     """
     m = graph_matrix(artifact)
-    measures = structure_measures(m)
-    degree = label_degrees(m)
+    measures, degree = _structure(m)
     coo = m.tocoo()
     off = coo.data[coo.row != coo.col]
     max_deg = int(degree.max()) if degree.size else 0
