@@ -41,6 +41,13 @@ def node(uri: str) -> dict[str, Any]:
     return {"@id": uri, "@type": "Node", "label": parts[3].replace("_", " "), "language": parts[2], "term": term}
 
 
+def store_row(rel: str, start: str, end: str, weight: float) -> tuple:
+    """A store row (as ``Store.add_edges`` takes) for the edge ``start -rel-> end``."""
+    from labelgraph.conceptnet.store import edge_row
+
+    return edge_row(f"/a/[/r/{rel}/,{start}/,{end}/]", f"/r/{rel}", start, end, weight)
+
+
 def make_edge(rel: str, start: str, end: str, weight: float, *, dataset: str = "/d/conceptnet/4/en",
               surface: str | None = None) -> dict[str, Any]:
     """An edge object in the API's exact shape."""

@@ -217,10 +217,7 @@ def test_build_ks_from_a_knowledge_file(tmp_path):
 
 def test_build_knowledge_and_ks_from_a_store(tmp_path):
     from labelgraph.conceptnet import Store
-    from labelgraph.conceptnet.store import edge_row
-
-    def edge(rel, start, end, w):
-        return edge_row(f"/a/[/r/{rel}/,{start}/,{end}/]", f"/r/{rel}", start, end, w)
+    from tests._conceptnet_server import store_row as edge
 
     labels = ["cat", "bed", "dog"]
     store = tmp_path / "cn.sqlite"

@@ -10,13 +10,12 @@ import pytest
 
 import labelgraph
 from labelgraph.conceptnet import DEFAULT_RELATIONS, Store, knowledge_artifact
-from labelgraph.conceptnet.store import edge_row
 from labelgraph.errors import ConfigError, DataError
+from tests._conceptnet_server import store_row
 from tests.conftest import require_shared
 
 
-def _edge(rel: str, start: str, end: str, w: float) -> tuple:
-    return edge_row(f"/a/[/r/{rel}/,{start}/,{end}/]", f"/r/{rel}", start, end, w)
+_edge = store_row
 
 
 @pytest.fixture
