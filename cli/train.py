@@ -24,15 +24,15 @@ def _require_torch() -> None:
 @click.command(context_settings={"max_content_width": 100})
 @click.option("--preset", help="Paper recipe: mlgcn-coco, mlgcn-voc, kssnet-coco, kssnet-charades; "
                                "other options override it.")
-@click.option("--model", type=click.Choice(["mlgcn", "kssnet", "kssnet3d"]), help="Architecture [mlgcn].")
+@click.option("--model", type=click.Choice(["mlgcn", "kssnet", "kssnet3d"]), help="Architecture.")
 @click.option("--backbone", help="torchvision ResNet (resnet18 … resnet152, resnext*), r3d_18, r2plus1d_18, "
-                                 "or 'features' [resnet101].")
-@click.option("--dataset", type=click.Choice(DATASET_CHOICES), help="Where labels come from [imagefolder].")
+                                 "or 'features'.")
+@click.option("--dataset", type=click.Choice(DATASET_CHOICES), help="Where labels come from.")
 @click.option("--root", type=click.Path(file_okay=False), help="Folder of the images / frame folders.")
 @click.option("--annotations", help="Annotation file; '{split}' becomes the split name "
                                     "(imagefolder: <root>/{split}.csv; mulan: …/scene).")
-@click.option("--split", help="Training split [train; voc: trainval].")
-@click.option("--val-split", help="Evaluation split [val; voc, mulan, charades: test].")
+@click.option("--split", help="Training split [default: train; voc: trainval].")
+@click.option("--val-split", help="Evaluation split [default: val; voc, mulan, charades: test].")
 @click.option("--graph", type=click.Path(dir_okay=False), help="Graph .npz (labelgraph build).")
 @click.option("--embeddings", type=click.Path(dir_okay=False), help="Label embeddings .npz (labelgraph embed).")
 @click.option("--align", "align_labels", is_flag=True, default=None,
@@ -46,26 +46,26 @@ def _require_torch() -> None:
 @click.option("--lr-steps", help="Comma-separated epochs of the step schedule, e.g. 30.")
 @click.option("--weight-decay", type=float)
 @click.option("--image-size", type=click.IntRange(min=8))
-@click.option("--hidden", type=click.IntRange(min=1), help="ML-GCN's hidden GCN width [1024].")
-@click.option("--dropout", type=float, help="Dropout on the pooled feature [0; kssnet-charades 0.5].")
+@click.option("--hidden", type=click.IntRange(min=1), help="ML-GCN's hidden GCN width.")
+@click.option("--dropout", type=float, help="Dropout on the pooled feature.")
 @click.option("--frames", type=click.IntRange(min=1), help="Frames per clip (kssnet3d).")
-@click.option("--amp", type=click.Choice(["off", "bf16", "fp16"]), help="Mixed precision [off].")
-@click.option("--channels-last/--no-channels-last", default=None, help="[on for CUDA]")
+@click.option("--amp", type=click.Choice(["off", "bf16", "fp16"]), help="Mixed precision.")
+@click.option("--channels-last/--no-channels-last", default=None, help="Channels-last memory format [default: on for CUDA].")
 @click.option("--compile", "compile_", is_flag=True, default=None, help="torch.compile (eager if it fails).")
-@click.option("--compile-backend", help="torch.compile backend [inductor].")
+@click.option("--compile-backend", help="torch.compile backend.")
 @click.option("--accumulate", type=click.IntRange(min=1), help="Micro-batches per optimizer step.")
-@click.option("--ema", type=float, help="EMA decay of the weights for evaluation, e.g. 0.999 [off].")
+@click.option("--ema", type=float, help="EMA decay of the weights for evaluation, e.g. 0.999 (0 = off).")
 @click.option("--freeze-backbone", is_flag=True, default=None, help="Train only the head.")
 @click.option("--cache-features", type=click.Path(file_okay=False),
               help="With --freeze-backbone: cache backbone features here (fp16, memory-mapped).")
-@click.option("--pretrained/--no-pretrained", default=None, help="torchvision ImageNet weights [on].")
-@click.option("--workers", type=click.IntRange(min=0), help="Data-loading processes [4].")
+@click.option("--pretrained/--no-pretrained", default=None, help="torchvision ImageNet weights.")
+@click.option("--workers", type=click.IntRange(min=0), help="Data-loading processes.")
 @click.option("--skip-missing", is_flag=True, default=None, help="Leave out missing images (counted).")
 @click.option("--limit", type=click.IntRange(min=1), help="Use only the first N samples of each split.")
-@click.option("--device", help="cpu, cuda, cuda:1 [cuda when available].")
+@click.option("--device", help="cpu, cuda, cuda:1 [default: cuda when available].")
 @click.option("--seed", type=int)
 @click.option("--deterministic", is_flag=True, default=None, help="Deterministic algorithms (slower).")
-@click.option("--out", type=click.Path(file_okay=False), help="Run folder [runs/run].")
+@click.option("--out", type=click.Path(file_okay=False), help="Run folder.")
 @click.option("--resume", is_flag=True, default=None, help="Continue the run in --out from last.pt.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the last epoch's record as JSON.")
@@ -76,18 +76,21 @@ def train(preset: str | None, lr_steps: str | None, compile_: bool | None, quiet
 
     Writes config.json, log.jsonl (one line an epoch), last.pt and best.pt (by
     validation mAP) to --out. Runs unchanged under torchrun for several GPUs or nodes.
+    The defaults shown are TrainConfig's; a --preset sets its own, and options given
+    on the command line override both. Paths, the preset and the label orders of
+    --graph and --embeddings are checked before torch is imported.
 
     \b
-    Example:
+    Examples:
+      labelgraph train --dataset mulan --annotations mulan/scene --backbone features \\
+          --graph graphs/scene_reweighted_t0.4_p0.2.npz --embeddings embeddings/scene_glove.6B.50d.npz \\
+          --epochs 30 --device cpu --out runs/scene
       labelgraph train --preset mlgcn-coco --root data/coco --annotations data/coco/annotations \\
           --graph graphs/coco2014_reweighted_t0.4_p0.2.npz --embeddings embeddings/coco_glove300.npz \\
           --amp bf16 --accumulate 4 --out runs/mlgcn-coco
       torchrun --nproc-per-node 4 -m labelgraph_cli.main train --preset mlgcn-coco ... --out runs/x
     """
-    _require_torch()
     from labelgraph.train.config import TrainConfig
-    from labelgraph.train.engine import fit
-    from labelgraph.train.metrics import format_metrics_table
 
     values = {k: v for k, v in options.items() if v is not None}
     if compile_ is not None:
@@ -98,6 +101,13 @@ def train(preset: str | None, lr_steps: str | None, compile_: bool | None, quiet
         except ValueError:
             raise click.BadParameter("comma-separated integers, e.g. 30 or 20,30", param_hint="--lr-steps") from None
     cfg = TrainConfig.from_preset(preset, **values) if preset else TrainConfig.from_dict(values)
+    from labelgraph.train.preflight import check_run
+
+    check_run(cfg)  # paths, preset, label orders: reported before torch is imported
+    _require_torch()
+    from labelgraph.train.engine import fit
+    from labelgraph.train.metrics import format_metrics_table
+
     record = fit(cfg, progress=progress_enabled(quiet))
     if not record.get("metrics"):
         return  # not rank 0
@@ -107,6 +117,30 @@ def train(preset: str | None, lr_steps: str | None, compile_: bool | None, quiet
     click.echo(f"run: {record['out']}  epoch {record['epoch']}  train loss {record['train_loss']:.4f}  "
                f"best mAP {100 * (record['best_mAP'] or 0):.2f}")
     click.echo(format_metrics_table({f"epoch {record['epoch']}": record["metrics"]}))
+
+
+def _show_config_defaults(command: click.Command) -> click.Command:
+    """Append TrainConfig's default to the help of every option that sets a TrainConfig field."""
+    from labelgraph.train.config import TrainConfig
+
+    fields = TrainConfig.__dataclass_fields__
+    for param in command.params:
+        field = fields.get(param.name or "")
+        if not isinstance(param, click.Option) or field is None or field.default is None \
+                or "[default:" in (param.help or ""):
+            continue
+        value = field.default
+        if isinstance(value, bool):
+            text = "on" if value else "off"
+        elif isinstance(value, tuple):
+            text = ",".join(map(str, value))
+        else:
+            text = str(value)
+        param.help = f"{param.help or ''} [default: {text}]".strip()
+    return command
+
+
+_show_config_defaults(train)
 
 
 @click.command(context_settings={"max_content_width": 100})

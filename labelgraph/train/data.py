@@ -37,6 +37,7 @@ from torchvision.transforms.v2 import functional as TF
 
 from ..errors import ConfigError, DataError
 from ..labelset import LabelSet
+from .preflight import DEFAULT_VAL_SPLITS, annotation_path
 
 __all__ = ["SplitData", "load_split", "read_image_csv", "MultiScaleCrop", "train_transform", "eval_transform",
            "ImageDataset", "VideoDataset", "FeatureDataset", "EpochSampler", "make_dataset", "make_loader",
@@ -46,9 +47,6 @@ log = logging.getLogger(__name__)
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-#: The evaluation split used when ``--val-split`` is not given.
-DEFAULT_VAL_SPLITS = {"imagefolder": "val", "mulan": "test", "coco": "val", "voc": "test", "charades": "test"}
-DEFAULT_TRAIN_SPLITS = {"imagefolder": "train", "mulan": "train", "voc": "trainval"}
 _IMAGE_EXT = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
 
@@ -131,13 +129,6 @@ def read_image_csv(path: str | Path, labels: Sequence[str] | None = None) -> tup
     return LabelSet.from_lists(images, labels, rows, {"dataset": "imagefolder", "path": str(path)}), images
 
 
-def _template(annotations: str | None, root: str | None, split: str, default: str | None) -> Path:
-    text = annotations if annotations is not None else default
-    if text is None:
-        raise ConfigError("give --annotations (the annotation file; '{split}' is replaced by the split)")
-    return Path(text.replace("{split}", split).replace("{root}", str(root or ".")))
-
-
 class _FileIndex:
     """Files below a root by stem and by trailing number, built on first use."""
 
@@ -194,7 +185,7 @@ def load_split(cfg: Any, split: str, labels: Sequence[str] | None = None) -> Spl
     if name == "mulan":
         from ..datasets.arff import mulan_files, read_arff
 
-        stem = _template(cfg.annotations, cfg.root, split, None)
+        stem = annotation_path(cfg.annotations, cfg.root, split, None)
         arff, xml = mulan_files(stem, split)
         data = read_arff(arff, xml=xml)
         ls = data.labelset
@@ -210,13 +201,13 @@ def load_split(cfg: Any, split: str, labels: Sequence[str] | None = None) -> Spl
         raise DataError(f"{root}: --root is not a folder")
     video = name == "charades" or cfg.model == "kssnet3d"
     if name == "imagefolder":
-        csv_path = _template(cfg.annotations, cfg.root, split, str(root / "{split}.csv"))
+        csv_path = annotation_path(cfg.annotations, cfg.root, split, str(root / "{split}.csv"))
         ls, images = read_image_csv(csv_path, labels)
         items = [root / p for p in images]
     else:
         from ..datasets import read_dataset
 
-        ann = _template(cfg.annotations, cfg.root, split, str(root))
+        ann = annotation_path(cfg.annotations, cfg.root, split, str(root))
         ls = read_dataset(name, ann, split=split)
         if labels is not None and tuple(labels) != ls.labels:
             ls = ls.reorder(labels)

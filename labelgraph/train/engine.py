@@ -29,50 +29,16 @@ from ..artifact import require_same_labels
 from ..errors import ArtifactError, ConfigError, DataError, LabelGraphError, LabelMismatchError
 from .checkpoint import load_checkpoint, remove_stale_temporaries, rng_state, save_checkpoint, set_rng_state
 from .config import TrainConfig
-from .data import (DEFAULT_TRAIN_SPLITS, DEFAULT_VAL_SPLITS, load_split, make_dataset,
-                   make_loader)
+from .data import load_split, make_dataset, make_loader
 from .distributed import DistContext, all_reduce_sum, barrier, gather_rows, init_distributed, shutdown
 from .metrics import multilabel_metrics
+from .preflight import check_run, load_label_inputs, resolve_splits
 from .models import FeatureBackbone, build_backbone, build_model
 
 __all__ = ["fit", "evaluate_checkpoint", "EvalResult", "load_label_inputs", "autocast_dtype",
            "cpu_has_native_bf16", "make_optimizer", "make_scheduler", "ModelEMA", "maybe_compile"]
 
 log = logging.getLogger(__name__)
-
-
-# -- inputs ---------------------------------------------------------------------------------------
-def load_label_inputs(graph: str | None, embeddings: str | None, labels: Sequence[str], *,
-                      align: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """The graph's dense matrix and the label embeddings, in the dataset's label order.
-
-    Both files go through :func:`labelgraph.load` (never unpickled).  Their labels
-    must equal the dataset's, in order; with ``align`` they are reordered by name
-    (labels the dataset has and a file lacks are still an error).
-    """
-    if graph is None:
-        raise ConfigError("--graph is required (a graph .npz from `labelgraph build`)")
-    if embeddings is None:
-        raise ConfigError("--embeddings is required (a label-embeddings .npz from `labelgraph embed`)")
-    g = load_artifact(graph)
-    if g.kind in ("statistics", "embeddings"):
-        raise ArtifactError(f"{graph}: a {g.kind} artifact, not a graph (build one with `labelgraph build`)")
-    if g.kind in ("probability", "knowledge") or g.meta.get("normalized") is False:
-        log.warning("%s: a raw (un-normalized) %s matrix; the GCN will use it as it is", graph, g.kind)
-    e = load_artifact(embeddings)
-    if e.kind != "embeddings":
-        raise ArtifactError(f"{embeddings}: a {e.kind} artifact, not label embeddings")
-    out = []
-    for art, path, what in ((g, graph, "graph"), (e, embeddings, "embeddings")):
-        try:
-            if align:
-                art = art.reorder(list(labels))
-            else:
-                require_same_labels(art.labels, labels, f"{what} {path}", "dataset")
-        except LabelMismatchError as exc:
-            raise LabelMismatchError(f"{path}: {exc}") from None
-        out.append(art.to_dense().astype(np.float32))
-    return out[0], out[1]
 
 
 def cpu_has_native_bf16() -> bool:
@@ -361,11 +327,6 @@ def _train_epoch(setup: _Setup, forward: Callable, ddp_module: nn.Module | None,
 
 
 # -- fit ------------------------------------------------------------------------------------------
-def _splits(cfg: TrainConfig) -> tuple[str, str]:
-    return (cfg.split or DEFAULT_TRAIN_SPLITS.get(cfg.dataset, "train"),
-            cfg.val_split or DEFAULT_VAL_SPLITS.get(cfg.dataset, "val"))
-
-
 def _check_resume_compatible(state: dict[str, Any], cfg: TrainConfig, labels: Sequence[str],
                              model: nn.Module, out: Path) -> None:
     old = state["config"]
@@ -397,7 +358,7 @@ def fit(cfg: TrainConfig, *, progress: bool = False,
     epoch: losses, metrics, learning rates, time, images/s), ``last.pt`` every epoch
     and ``best.pt`` whenever validation mAP improves.
     """
-    cfg = cfg.validate()
+    check_run(cfg)
     ctx = init_distributed(cfg.device)
     try:
         return _fit(cfg, ctx, progress, on_epoch_end)
@@ -411,10 +372,6 @@ def _fit(cfg: TrainConfig, ctx: DistContext, progress: bool,
     amp_dtype = autocast_dtype(cfg.amp, device)
     out = Path(cfg.out)
     last_path = out / "last.pt"
-    if cfg.resume and not last_path.is_file():
-        raise ConfigError(f"{out}: --resume, but there is no checkpoint to resume ({last_path.name} not found)")
-    if not cfg.resume and last_path.is_file():
-        raise ConfigError(f"{out}: already holds a run (last.pt); use --resume to continue it or another --out")
     torch.manual_seed(cfg.seed)
     np.random.seed(cfg.seed % 2**32)
     if cfg.deterministic:
@@ -426,7 +383,7 @@ def _fit(cfg: TrainConfig, ctx: DistContext, progress: bool,
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
 
-    train_split, val_split = _splits(cfg)
+    train_split, val_split = resolve_splits(cfg)
     train_data = load_split(cfg, train_split)
     val_data = load_split(cfg, val_split, labels=train_data.labels)
     labels = train_data.labels
@@ -579,7 +536,7 @@ def evaluate_checkpoint(path: str | os.PathLike[str], *, progress: bool = False,
         raise ConfigError(f"--device {cfg.device}: CUDA is not available on this machine")
     ctx = DistContext(0, 1, 0, device, None)
     labels = tuple(state["labels"])
-    split = split or _splits(cfg)[1]
+    split = split or resolve_splits(cfg)[1]
     data = load_split(cfg, split, labels=labels)
     saved = state["model"]
     adjacency, emb = saved["adjacency"], saved["embeddings"]
