@@ -24,9 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._atomic import atomic_write
-from ..artifact import load as load_artifact
 from ..artifact import require_same_labels
-from ..errors import ArtifactError, ConfigError, DataError, LabelGraphError, LabelMismatchError
+from ..errors import ConfigError, DataError, LabelGraphError
 from .checkpoint import load_checkpoint, remove_stale_temporaries, rng_state, save_checkpoint, set_rng_state
 from .config import TrainConfig
 from .data import load_split, make_dataset, make_loader
