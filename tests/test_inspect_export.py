@@ -83,7 +83,7 @@ def test_pyg_arrays(tmp_path, make) -> None:
     assert edge_weight.dtype == np.float32 and edge_weight.shape == (edge_index.shape[1],)
     assert labels == LABELS and num_nodes == 5
     dense = np.zeros((5, 5), dtype=np.float32)
-    np.add.at(dense, (edge_index[0], edge_index[1]), edge_weight)
+    np.add.at(dense, (edge_index[1], edge_index[0]), edge_weight)  # target i, source j
     np.testing.assert_array_equal(dense, art.to_dense())
 
 
