@@ -348,8 +348,9 @@ class Artifact:
         if not sparse:
             return torch.from_numpy(self.to_dense())
         rows, cols, weights = self._edges()
+        # the CSR entries are unique and row-major sorted: already a valid coalesced COO tensor
         return torch.sparse_coo_tensor(torch.from_numpy(np.stack([rows, cols])), torch.from_numpy(weights.copy()),
-                                       size=self.matrix.shape).coalesce()
+                                       size=self.matrix.shape, check_invariants=False, is_coalesced=True)
 
     def to_dgl(self):
         """A DGL graph with edges ``j → i`` and weight ``A_ij`` in ``edata["weight"]`` (SPEC §2.9 orientation).
