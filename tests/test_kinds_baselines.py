@@ -128,3 +128,24 @@ def test_every_registry_kind_through_build_inspect_compare_export_and_train_load
             assert res.exit_code == 0, (args, res.output)
         A, _ = load_label_inputs(str(path), str(vectors), art.labels)
         np.testing.assert_array_equal(A, art.to_dense())
+
+
+def test_sweep_top_k_and_min_count_axes_equal_separate_builds(coco) -> None:
+    from labelgraph.inspect.sweep import sweep
+
+    result = sweep(coco, "jaccard", top_k="2:6:2", min_count="0,20")
+    assert [(r["top_k"], r["min_count"]) for r in result.rows] == [(2, 0), (2, 20), (4, 0), (4, 20), (6, 0), (6, 20)]
+    for row in result.rows:
+        A = build_graph(coco, "jaccard", top_k=row["top_k"], min_count=row["min_count"]).to_dense()
+        off = A.copy()
+        np.fill_diagonal(off, 0)
+        assert row["edges"] == np.count_nonzero(off)
+    binary = sweep(coco, "binary", tau="0.3,0.4", top_k="3")
+    for row in binary.rows:
+        B = build_graph(coco, "binary", tau=row["tau"], top_k=3).to_dense()
+        np.fill_diagonal(B, 0)
+        assert row["edges"] == np.count_nonzero(B)
+    with pytest.raises(ConfigError, match="top_k applies to kinds built from statistics, not to a ks sweep"):
+        sweep(coco, "ks", knowledge=Artifact.graph("knowledge", coco.labels, np.zeros((80, 80))), top_k="3")
+    with pytest.raises(ConfigError, match="tau does not apply to a ppmi sweep"):
+        sweep(coco, "ppmi", tau="0.3")

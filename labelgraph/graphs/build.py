@@ -25,7 +25,8 @@ from .sparsify import (
 from .sparsify import symmetrize as symmetrize_matrix
 from .statistical import binary_graph, check_unit, mlgcn_graph, reweighted_graph
 
-__all__ = ["GraphKind", "KindInputs", "GRAPH_KINDS", "STATISTICAL_KINDS", "build_graph", "graph_filename"]
+__all__ = ["GraphKind", "KindInputs", "GRAPH_KINDS", "STATISTICAL_KINDS", "build_graph", "check_param",
+           "graph_filename"]
 
 
 
@@ -168,7 +169,14 @@ def graph_filename(stem: str, kind: str, params: dict[str, float], raw: bool = F
     return "_".join(parts) + ("_raw" if raw else "") + ".npz"
 
 
-def _check_param(name: str, value: float) -> float:
+def check_param(name: str, value: float) -> float:
+    """Check one kind parameter: τ, p (and λ, η) in [0, 1], ``min_expected`` > 0, ``seed`` an integer ≥ 0.
+
+    Examples
+    --------
+    >>> check_param("tau", 0.4), check_param("min_expected", 5), check_param("seed", 3)
+    (0.4, 5.0, 3)
+    """
     if name == "seed":
         return check_seed(value)
     if name == "min_expected":
@@ -239,7 +247,7 @@ def build_graph(stats: Artifact, kind: str, *, raw: bool = False, min_count: int
         known = ", ".join(STATISTICAL_KINDS)
         raise ConfigError(f"unknown graph kind {kind!r} for statistics (known: {known})")
     spec = STATISTICAL_KINDS[kind]
-    values = {name: _check_param(name, params[name] if params.get(name) is not None else spec.defaults[name])
+    values = {name: check_param(name, params[name] if params.get(name) is not None else spec.defaults[name])
               for name in spec.params}
     if min_count is not None:
         min_count = check_min_count(min_count)

@@ -120,8 +120,10 @@ def sparse_normalize(A: Any) -> sp.csr_matrix:
 
     Examples
     --------
-    >>> sparse_normalize(sp.csr_matrix([[1.0, 1.0], [1.0, 1.0]])).toarray().tolist()
+    >>> sparse_normalize(sp.csr_matrix([[1.0, 1.0], [1.0, 1.0]])).toarray().round(6).tolist()
     [[0.5, 0.5], [0.5, 0.5]]
+    >>> sparse_normalize(sp.csr_matrix([[0.0, 0.0], [0.0, 4.0]])).toarray().tolist()
+    [[0.0, 0.0], [0.0, 1.0]]
     """
     A = sp.csr_matrix(A, dtype=np.float64)
     degree = np.asarray(A.sum(axis=1)).ravel()
