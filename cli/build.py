@@ -151,11 +151,12 @@ def build(kind: str, tau: float | None, p: float | None, raw: bool, store: str |
                            embeddings=_embeddings(embeddings_file) if spec.needs == "embeddings" else None)
             plans.append((k, params, lambda k=k, options=options: build_graph(stats, k, raw=raw, **options,
                                                                                **given)))
-        elif min_count is not None or top_k is not None or symmetrize != "none":
-            raise ConfigError(f"--min-count, --top-k and --symmetrize apply to kinds built from statistics, not {k}")
+        elif min_count is not None:
+            raise ConfigError(f"--min-count applies to kinds built from statistics, not {k}")
         elif k == "knowledge":
-            plans.append((k, {}, lambda: _knowledge(stats, store, relations, multiplier, directed, overrides,
-                                                    source.get("dataset"))))
+            plans.append((k, {}, lambda: _sparsified(_knowledge(stats, store, relations, multiplier, directed,
+                                                                 overrides, source.get("dataset")),
+                                                      top_k, symmetrize, normalize=False)))
         else:
             from labelgraph.graphs.ks import ks_artifact, ks_params
 
@@ -170,7 +171,10 @@ def build(kind: str, tau: float | None, p: float | None, raw: bool, store: str |
                 else:
                     knowledge = _knowledge(stats, store, relations, multiplier, directed, overrides,
                                            source.get("dataset"))
-                return ks_artifact(stats, knowledge, stat_graph=stat_graph, align=align, raw=raw, **params)
+                if top_k is None and symmetrize == "none":
+                    return ks_artifact(stats, knowledge, stat_graph=stat_graph, align=align, raw=raw, **params)
+                A_KS = ks_artifact(stats, knowledge, stat_graph=stat_graph, align=align, raw=True, **params)
+                return _sparsified(A_KS, top_k, symmetrize, normalize=not raw)
 
             plans.append((k, params, make))
 
@@ -215,6 +219,15 @@ def _embeddings(path: str | None) -> Any:
     if path is None:
         raise ConfigError("--kind cosine needs label embeddings: --embeddings FILE (from `labelgraph embed`)")
     return load(path)
+
+
+def _sparsified(art: Any, top_k: int | None, symmetrize: str, *, normalize: bool) -> Any:
+    """``--top-k`` / ``--symmetrize`` on a knowledge graph or on ks's A_KS (then normalized)."""
+    if top_k is None and symmetrize == "none":
+        return art
+    from labelgraph.graphs.build import sparsify_graph
+
+    return sparsify_graph(art, top_k=top_k, symmetrize=symmetrize, normalize=normalize)
 
 
 def _modifiers(min_count: int | None, top_k: int | None) -> dict[str, float]:

@@ -149,3 +149,24 @@ def test_sweep_top_k_and_min_count_axes_equal_separate_builds(coco) -> None:
         sweep(coco, "ks", knowledge=Artifact.graph("knowledge", coco.labels, np.zeros((80, 80))), top_k="3")
     with pytest.raises(ConfigError, match="tau does not apply to a ppmi sweep"):
         sweep(coco, "ppmi", tau="0.3")
+
+
+def test_top_k_on_ks_keeps_k_of_A_KS_then_normalizes(tmp_path, coco) -> None:
+    from labelgraph.graphs.ks import ks_artifact
+
+    rng = np.random.default_rng(5)
+    K = np.triu(rng.random((80, 80)) * (rng.random((80, 80)) < 0.2), 1)
+    knowledge = Artifact.graph("knowledge", coco.labels, K + K.T)
+    path = knowledge.save(tmp_path / "k.npz")
+    out = CliRunner().invoke(cli, ["build", "--dataset", "coco", "--kind", "ks", "--knowledge", str(path),
+                                   "--top-k", "3", "--out", str(tmp_path), "--json"])
+    assert out.exit_code == 0, out.output
+    saved = labelgraph.load(next(tmp_path.glob("coco2014_ks_*_k3.npz")))
+    A_KS = ks_artifact(coco, knowledge, lam=0.4, tau=0.02, eta=0.4, raw=True).to_dense().astype(float)
+    kept = _top_k_reference(A_KS, 3)
+    d = 1 / np.sqrt(kept.sum(axis=1))
+    np.testing.assert_allclose(saved.to_dense(), d[:, None] * kept * d[None, :], rtol=1e-5, atol=1e-7)
+    assert saved.meta["top_k"] == 3 and saved.meta["normalized"] is True
+    bad = CliRunner().invoke(cli, ["build", "--dataset", "coco", "--kind", "ks", "--knowledge", str(path),
+                                   "--min-count", "2", "--out", str(tmp_path)])
+    assert bad.exit_code != 0 and "--min-count applies to kinds built from statistics, not ks" in bad.output

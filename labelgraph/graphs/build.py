@@ -26,7 +26,7 @@ from .sparsify import symmetrize as symmetrize_matrix
 from .statistical import binary_graph, check_unit, mlgcn_graph, reweighted_graph
 
 __all__ = ["GraphKind", "KindInputs", "GRAPH_KINDS", "STATISTICAL_KINDS", "build_graph", "check_param",
-           "graph_filename"]
+           "graph_filename", "sparsify_graph"]
 
 
 
@@ -288,3 +288,34 @@ def build_graph(stats: Artifact, kind: str, *, raw: bool = False, min_count: int
                 statistics_hash=stats.content_hash, num_samples=stats.num_samples,
                 source=source, labelgraph_version=__version__)
     return Artifact.graph(kind, stats.labels, matrix, meta)
+
+
+def sparsify_graph(raw_graph: Artifact, *, top_k: int | None = None, symmetrize: str = "none",
+                   normalize: bool = False) -> Artifact:
+    """``--top-k`` / ``--symmetrize`` for a graph built outside the registry (``knowledge``, ``ks``).
+
+    Takes the *raw* artifact (``A_K``, or ``A_KS`` of Eq. 4 from ``ks_artifact(..., raw=True)``),
+    keeps each row's ``top_k`` largest off-diagonal entries (ties: lower column index),
+    symmetrizes, and with ``normalize`` returns ``norm(·)``, what the GCN consumes.
+
+    Examples
+    --------
+    >>> k = Artifact.graph("knowledge", ["a", "b", "c"], [[0, 2, 1], [2, 0, 0], [1, 0, 0]])
+    >>> sparsify_graph(k, top_k=1).to_dense().tolist()
+    [[0.0, 2.0, 0.0], [2.0, 0.0, 0.0], [1.0, 0.0, 0.0]]
+    """
+    if raw_graph.kind in ("statistics", "embeddings"):
+        raise ArtifactError(f"only graph artifacts can be sparsified, got {raw_graph.kind}")
+    if symmetrize not in SYMMETRIZE:
+        raise ConfigError(f"--symmetrize must be one of {', '.join(SYMMETRIZE)}, got {symmetrize!r}")
+    X = raw_graph.matrix.astype(np.float64)
+    if top_k is not None:
+        X = top_k_filter(X, check_top_k(top_k, raw_graph.num_labels))
+    X = symmetrize_matrix(X, symmetrize)
+    meta = {k: v for k, v in raw_graph.meta.items() if k != "content_hash"}
+    meta.update({"top_k": top_k} if top_k is not None else {})
+    meta.update({"symmetrize": symmetrize} if symmetrize != "none" else {})
+    if normalize:
+        X = sparse_normalize(X)
+        meta["normalized"] = True
+    return Artifact.graph(raw_graph.kind, raw_graph.labels, X, meta)
