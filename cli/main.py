@@ -10,7 +10,7 @@ from labelgraph._version import __version__
 
 #: command name → (module in labelgraph_cli, attribute, one-line help shown by ``labelgraph --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "build": ("build", "build", "Build label statistics and graphs (binary, reweighted, mlgcn, ppmi, ..., knowledge, ks)."),
+    "build": ("build", "build", "Build label statistics and graphs (binary, reweighted, mlgcn, knowledge, ks)."),
     "stats": ("build", "stats", "Compute label statistics only."),
     "show": ("show", "show", "Summarize any labelgraph artifact (.npz)."),
     "datasets": ("show", "datasets", "List the dataset readers: format, licence, download source."),
