@@ -8,7 +8,8 @@ import click
 
 from ._common import echo_json, format_table, handle_errors, progress_enabled
 
-KIND_CHOICES = ("probability", "binary", "reweighted", "mlgcn", "knowledge", "ks")
+from labelgraph.graphs.build import GRAPH_KINDS as KIND_CHOICES  # the kind registry
+
 DEFAULT_KINDS = "probability,binary,reweighted,mlgcn"
 
 
@@ -98,10 +99,23 @@ def _parse_multipliers(values: tuple[str, ...]) -> dict[str, float]:
               show_default=True, help="A_S for ks.")
 @click.option("--preset", metavar="NAME", help="KS preset: kssnet-coco or kssnet-charades.")
 @click.option("--align", is_flag=True, help="Align the knowledge graph's labels to the statistics' by name.")
+@click.option("--min-count", type=int, help="Pairs seen fewer than this many times count as never seen.")
+@click.option("--top-k", type=int, help="Keep the k strongest off-diagonal entries of each row (ties: lower index).")
+@click.option("--symmetrize", type=click.Choice(["none", "max", "mean"]), default="none", show_default=True,
+              help="After --top-k: max(A, Aᵀ), (A + Aᵀ)/2 or neither.")
+@click.option("--embeddings", "embeddings_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Label embeddings for cosine.")
+@click.option("--min-expected", type=float, help="exclusive: chance co-occurrences needed (default 5).")
+@click.option("--base", type=click.Choice(["probability", "binary", "reweighted", "mlgcn", "ppmi", "npmi",
+                                           "jaccard"]), default="binary", show_default=True,
+              help="The graph shuffled permutes and random matches in edge count.")
+@click.option("--seed", type=int, help="Seed of shuffled and random (default 0).")
 @handle_errors
 def build(kind: str, tau: float | None, p: float | None, raw: bool, store: str | None, relations: str | None,
           multiplier: tuple[str, ...], directed: bool, overrides: str | None, knowledge_file: str | None,
           lam: float | None, eta: float | None, stat_graph: str, preset: str | None, align: bool,
+          min_count: int | None, top_k: int | None, symmetrize: str, embeddings_file: str | None,
+          min_expected: float | None, base: str, seed: int | None,
           out: str, name: str | None, force: bool, as_json: bool, **source: Any) -> None:
     """Build label statistics and graphs, one .npz per graph.
 
@@ -131,12 +145,18 @@ def build(kind: str, tau: float | None, p: float | None, raw: bool, store: str |
     for k in kinds:
         if k in STATISTICAL_KINDS:
             spec = STATISTICAL_KINDS[k]
-            params = {n: (tau if n == "tau" else p) for n in spec.params}
-            params = {n: (v if v is not None else spec.defaults[n]) for n, v in params.items()}
-            plans.append((k, params, lambda k=k, params=params: build_graph(stats, k, raw=raw, **params)))
+            given = {"tau": tau, "p": p, "min_expected": min_expected, "seed": seed}
+            params = {n: (given[n] if given[n] is not None else spec.defaults[n]) for n in spec.params}
+            options = dict(min_count=min_count, top_k=top_k, symmetrize=symmetrize, base=base,
+                           embeddings=_embeddings(embeddings_file) if spec.needs == "embeddings" else None)
+            plans.append((k, params, lambda k=k, options=options: build_graph(stats, k, raw=raw, **options,
+                                                                               **given)))
+        elif min_count is not None:
+            raise ConfigError(f"--min-count applies to kinds built from statistics, not {k}")
         elif k == "knowledge":
-            plans.append((k, {}, lambda: _knowledge(stats, store, relations, multiplier, directed, overrides,
-                                                    source.get("dataset"))))
+            plans.append((k, {}, lambda: _sparsified(_knowledge(stats, store, relations, multiplier, directed,
+                                                                 overrides, source.get("dataset")),
+                                                      top_k, symmetrize, normalize=False)))
         else:
             from labelgraph.graphs.ks import ks_artifact, ks_params
 
@@ -151,14 +171,19 @@ def build(kind: str, tau: float | None, p: float | None, raw: bool, store: str |
                 else:
                     knowledge = _knowledge(stats, store, relations, multiplier, directed, overrides,
                                            source.get("dataset"))
-                return ks_artifact(stats, knowledge, stat_graph=stat_graph, align=align, raw=raw, **params)
+                if top_k is None and symmetrize == "none":
+                    return ks_artifact(stats, knowledge, stat_graph=stat_graph, align=align, raw=raw, **params)
+                A_KS = ks_artifact(stats, knowledge, stat_graph=stat_graph, align=align, raw=True, **params)
+                return _sparsified(A_KS, top_k, symmetrize, normalize=not raw)
 
             plans.append((k, params, make))
 
     from labelgraph._atomic import check_writable
 
     stats_path = out_dir / f"{stem}_statistics.npz"
-    targets = [out_dir / graph_filename(stem, k, params, raw=raw) for k, params, _ in plans]
+    targets = [out_dir / graph_filename(stem, _file_kind(k, base, symmetrize),
+                                        {**params, **_modifiers(min_count, top_k)}, raw=raw)
+               for k, params, _ in plans]
     write_stats = src.origin != "file"
     artifacts = [(k, params, make()) for k, params, make in plans]  # every check before any write
     for path in ([stats_path] if write_stats else []) + targets:
@@ -185,6 +210,38 @@ def build(kind: str, tau: float | None, p: float | None, raw: bool, store: str |
         click.echo(f"statistics: {stats_path}")
     headers = ["kind", "params", "labels", "samples", "edges", "density", "isolated", "max_degree", "path"]
     click.echo(format_table(headers, [[r[h] for h in headers] for r in rows]))
+
+
+def _embeddings(path: str | None) -> Any:
+    from labelgraph import load
+    from labelgraph.errors import ConfigError
+
+    if path is None:
+        raise ConfigError("--kind cosine needs label embeddings: --embeddings FILE (from `labelgraph embed`)")
+    return load(path)
+
+
+def _sparsified(art: Any, top_k: int | None, symmetrize: str, *, normalize: bool) -> Any:
+    """``--top-k`` / ``--symmetrize`` on a knowledge graph or on ks's A_KS (then normalized)."""
+    if top_k is None and symmetrize == "none":
+        return art
+    from labelgraph.graphs.build import sparsify_graph
+
+    return sparsify_graph(art, top_k=top_k, symmetrize=symmetrize, normalize=normalize)
+
+
+def _modifiers(min_count: int | None, top_k: int | None) -> dict[str, float]:
+    """``--min-count`` and ``--top-k`` in the file name (``_m3_k10``), only when given."""
+    return {k: v for k, v in (("m", min_count), ("k", top_k)) if v is not None}
+
+
+def _file_kind(kind: str, base: str, symmetrize: str) -> str:
+    """The kind part of a file name: ``shuffled-binary`` for a baseline of a base, ``ppmi-max`` when symmetrized."""
+    from labelgraph.graphs import STATISTICAL_KINDS
+
+    spec = STATISTICAL_KINDS.get(kind)
+    name = f"{kind}-{base}" if spec is not None and spec.needs == "base" else kind
+    return name if symmetrize == "none" else f"{name}-{symmetrize}"
 
 
 def _knowledge(stats: Any, store: str | None, relations: str | None, multiplier: tuple[str, ...],

@@ -7,7 +7,7 @@ import click
 
 from labelgraph.artifact import Artifact, load
 from labelgraph.inspect.compare import compare_graphs
-from labelgraph.inspect.export import EXPORT_FORMATS, default_export_path, export_graph
+from labelgraph.inspect.export import EXPORT_FORMATS, default_export_path, export_artifact
 from labelgraph.inspect.summary import graph_matrix, graph_summary, label_degrees
 
 from ._common import echo_json, format_table, handle_errors
@@ -124,23 +124,30 @@ def compare(first: Path, second: Path, top: int, as_json: bool) -> None:
 
 @click.command("export")
 @click.argument("file", type=_FILE)
-@click.option("--to", "fmt", type=click.Choice(list(EXPORT_FORMATS)), required=True, help="Output format.")
-@click.option("--out", type=_FILE, default=None, help="Output path (default: FILE with the format's suffix).")
+@click.option("--to", "fmt", type=click.Choice(list(EXPORT_FORMATS)), required=True,
+              help="Output format: " + "; ".join(f"{f.name}: {f.summary}" for f in EXPORT_FORMATS.values()) + ".")
+@click.option("--out", type=_FILE, default=None, help="Output path (default: beside FILE, named for the format).")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 @handle_errors
 def export(file: Path, fmt: str, out: Path | None, force: bool) -> None:
-    """Export a graph to GraphML, GEXF, CSV, a tab-separated edge list, or PyTorch Geometric arrays (.npz).
+    """Export an artifact for other tools and other repositories' code.
 
-    pyg writes int64 edge_index (2 x E) and float32 edge_weight for every non-zero entry.
+    Graphs: GraphML, GEXF, CSV, a tab-separated edge list, PyTorch Geometric arrays
+    (edge_index[0] = source j, edge_index[1] = target i, weight Â_ij, so message
+    passing computes Â·H). ML-GCN's adj.pkl / glove_word2vec.pkl and SSGRL's
+    prob_train.npy / vectors.npy from statistics / embeddings files. The dense
+    matrix as .npy or .pt with a labels.txt beside it.
 
     \b
     Example:
-      labelgraph export graphs/coco2014_ks_l0.4_t0.02_e0.4.npz --to graphml
-      labelgraph export graphs/coco2014_ks_l0.4_t0.02_e0.4.npz --to pyg --out ks_pyg.npz
+      labelgraph export graphs/coco2014_ks_l0.4_t0.02_e0.4.npz --to pyg
+      labelgraph export graphs/coco2014_statistics.npz --to mlgcn
+      labelgraph export graphs/coco2014_mlgcn_t0.4_p0.25.npz --to npy --out coco_adj.npy
     """
     artifact = load(file)
-    path = export_graph(artifact, out or default_export_path(file, fmt), fmt, force=force)
-    click.echo(f"wrote {path}")
+    target = out or default_export_path(file, fmt, artifact.kind)
+    for path in export_artifact(artifact, target, fmt, force=force):
+        click.echo(f"wrote {path}")
 
 
 @click.command("plot")

@@ -56,11 +56,15 @@ def load_statistics(dataset: str | None, stats_file: Path | None) -> tuple[Artif
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("--yes", is_flag=True, help=f"Run a sweep of more than {MAX_SETTINGS:,} settings.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no table.")
+@click.option("--top-k", "top_k", default=None, help="top-k values (kinds built from statistics): a range or a list.")
+@click.option("--min-count", "min_count", default=None, help="--min-count values: a range or a list.")
+@click.option("--min-expected", "min_expected", default=None, help="exclusive: min_expected values.")
 @handle_errors
 def sweep(kind: str, dataset: str | None, stats_file: Path | None, knowledge: Path | None, lam: str | None,
           tau: str | None, eta: str | None, p: str | None, stat_graph: str, stat_tau: str | None,
           embeddings: Path | None, align: bool, csv_out: Path | None, json_out: Path | None,
-          save_dir: Path | None, force: bool, yes: bool, quiet: bool) -> None:
+          save_dir: Path | None, force: bool, yes: bool, quiet: bool, top_k: str | None, min_count: str | None,
+          min_expected: str | None) -> None:
     """Graph measures for every setting of a parameter grid (statistics read once).
 
     Each row: edges, density, isolated labels, mean degree, connected components,
@@ -84,7 +88,8 @@ def sweep(kind: str, dataset: str | None, stats_file: Path | None, knowledge: Pa
             raise ConfigError(f"{path}: already exists (use --force to overwrite)")
     result = run_sweep(stats, kind, knowledge=know, lam=lam, tau=tau, eta=eta, p=p, stat_graph=stat_graph,
                        stat_tau=stat_tau, embeddings=emb, align=align, yes=yes, save_dir=save_dir, stem=stem,
-                       force=force, progress=progress_enabled(quiet))
+                       force=force, progress=progress_enabled(quiet), top_k=top_k, min_count=min_count,
+                       min_expected=min_expected)
     if csv_out is not None:
         result.to_csv(csv_out, force=force)
     if json_out is not None:

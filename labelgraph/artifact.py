@@ -28,10 +28,20 @@ __all__ = ["Artifact", "KINDS", "load", "require_same_labels", "content_hash"]
 
 log = logging.getLogger(__name__)
 
-#: Every artifact kind (SPEC §4).
-KINDS: tuple[str, ...] = (
-    "statistics", "probability", "binary", "reweighted", "mlgcn", "knowledge", "ks", "embeddings",
-)
+
+
+def _kinds() -> tuple[str, ...]:
+    """Every artifact kind (SPEC §4): statistics, each graph kind of the registry, embeddings."""
+    from .graphs.build import GRAPH_KINDS  # the registry imports this module, so it is read on use
+
+    return ("statistics", *GRAPH_KINDS, "embeddings")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "KINDS":  # derived from the graph-kind registry (labelgraph.graphs.build.STATISTICAL_KINDS)
+        return _kinds()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 _SPARSE_KEYS = ("data", "indices", "indptr", "shape", "format")
 
 
@@ -104,8 +114,8 @@ class Artifact:
 
     # -- construction -------------------------------------------------------------------------
     def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ArtifactError(f"unknown artifact kind {self.kind!r} (known: {', '.join(KINDS)})")
+        if self.kind not in _kinds():
+            raise ArtifactError(f"unknown artifact kind {self.kind!r} (known: {', '.join(_kinds())})")
         labels = tuple(str(x) for x in self.labels)
         object.__setattr__(self, "labels", labels)
         if len(set(labels)) != len(labels):
@@ -288,6 +298,81 @@ class Artifact:
         with atomic_write(path) as handle:
             handle.write(buffer.getbuffer())
         return path
+
+    # -- into deep-learning code (torch imported here only) ---------------------------------------
+    def _edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self.kind == "embeddings":
+            raise ArtifactError("an embeddings artifact has no graph")
+        m = self.matrix.tocoo()
+        order = np.lexsort((m.col, m.row))
+        return m.row[order].astype(np.int64), m.col[order].astype(np.int64), m.data[order]
+
+    def to_pyg(self):
+        """``(edge_index, edge_weight)`` torch tensors for PyTorch Geometric, oriented so propagation gives ``Â·H``.
+
+        ``edge_index[0] = j`` (source), ``edge_index[1] = i`` (target), ``edge_weight = A_ij``
+        for every non-zero entry, the diagonal included (SPEC §2.9): PyG passes messages
+        from ``edge_index[0]`` to ``edge_index[1]``, and row i of ``Â`` gathers from column j.
+
+        Examples
+        --------
+        >>> a = Artifact.graph("binary", ["a", "b"], [[0.5, 1.0], [0.0, 0.0]])
+        >>> edge_index, edge_weight = a.to_pyg()
+        >>> edge_index.tolist(), edge_weight.tolist()
+        ([[0, 1], [0, 0]], [0.5, 1.0])
+        """
+        import torch
+
+        rows, cols, weights = self._edges()
+        edge_index = torch.from_numpy(np.stack([cols, rows]))
+        return edge_index, torch.from_numpy(weights.astype(np.float32))
+
+    def to_torch(self, sparse: bool = False):
+        """The matrix as a torch tensor: dense, or a coalesced sparse COO tensor with ``sparse=True``.
+
+        float32 for graphs, int64 for statistics (``M``); an embeddings artifact gives its
+        vectors (dense only).  ``torch.sparse.mm(A, H)`` / ``A @ H`` is then ``Â·H``.
+
+        Examples
+        --------
+        >>> a = Artifact.graph("binary", ["a", "b"], [[0, 1], [0.5, 0]])
+        >>> a.to_torch().tolist(), a.to_torch(sparse=True).to_dense().tolist()
+        ([[0.0, 1.0], [0.5, 0.0]], [[0.0, 1.0], [0.5, 0.0]])
+        """
+        import torch
+
+        if self.kind == "embeddings":
+            if sparse:
+                raise ArtifactError("an embeddings artifact is dense; use to_torch() without sparse")
+            return torch.from_numpy(np.array(self.vectors))
+        if not sparse:
+            return torch.from_numpy(self.to_dense())
+        rows, cols, weights = self._edges()
+        # the CSR entries are unique and row-major sorted: already a valid coalesced COO tensor
+        return torch.sparse_coo_tensor(torch.from_numpy(np.stack([rows, cols])), torch.from_numpy(weights.copy()),
+                                       size=self.matrix.shape, check_invariants=False, is_coalesced=True)
+
+    def to_dgl(self):
+        """A DGL graph with edges ``j → i`` and weight ``A_ij`` in ``edata["weight"]`` (SPEC §2.9 orientation).
+
+        ``update_all(fn.u_mul_e("h", "weight", "m"), fn.sum("m", "h"))`` then computes ``Â·H``.
+        Needs ``dgl`` (and torch); an import failure is a one-line :class:`ArtifactError`.
+
+        Examples
+        --------
+        >>> a = Artifact.graph("binary", ["a", "b"], [[0, 1], [0, 0]])
+        >>> g = a.to_dgl()  # doctest: +SKIP
+        >>> g.edges()  # doctest: +SKIP
+        (tensor([1]), tensor([0]))
+        """
+        try:
+            import dgl
+        except Exception as exc:  # dgl's import fails in several ways when its build does not match torch
+            raise ArtifactError(f"to_dgl needs the dgl package, which did not import ({type(exc).__name__}: {exc})") from None
+        edge_index, edge_weight = self.to_pyg()
+        graph = dgl.graph((edge_index[0], edge_index[1]), num_nodes=self.num_labels)
+        graph.edata["weight"] = edge_weight
+        return graph
 
 
 def _json_default(value: Any) -> Any:

@@ -9,7 +9,7 @@ import pytest
 
 from labelgraph import Artifact
 from labelgraph.errors import ArtifactError, ConfigError
-from labelgraph.inspect.export import EXPORT_FORMATS, default_export_path, export_graph
+from labelgraph.inspect.export import default_export_path, export_graph
 
 LABELS = ["tennis racket", "sports ball", "person", "hot dog", "a&b <c>"]
 
@@ -83,7 +83,7 @@ def test_pyg_arrays(tmp_path, make) -> None:
     assert edge_weight.dtype == np.float32 and edge_weight.shape == (edge_index.shape[1],)
     assert labels == LABELS and num_nodes == 5
     dense = np.zeros((5, 5), dtype=np.float32)
-    np.add.at(dense, (edge_index[0], edge_index[1]), edge_weight)
+    np.add.at(dense, (edge_index[1], edge_index[0]), edge_weight)  # target i, source j
     np.testing.assert_array_equal(dense, art.to_dense())
 
 
@@ -100,7 +100,8 @@ def test_overwrite_needs_force_and_leaves_no_temp_files(tmp_path) -> None:
 
 
 def test_unknown_format_and_wrong_kind(tmp_path) -> None:
-    with pytest.raises(ConfigError, match="unknown export format 'xml' \\(known: graphml, gexf, csv, edgelist, pyg\\)"):
+    with pytest.raises(ConfigError, match="unknown export format 'xml' \\(known: graphml, gexf, csv, edgelist, pyg, mlgcn, "
+                                          "ssgrl, npy, pt\\)"):
         export_graph(symmetric(), tmp_path / "g.xml", "xml")
     stats = Artifact.statistics(["a", "b"], [1, 1], [[0, 1], [1, 0]], 2)
     with pytest.raises(ArtifactError, match="only graph artifacts"):
@@ -109,6 +110,7 @@ def test_unknown_format_and_wrong_kind(tmp_path) -> None:
 
 
 def test_default_paths() -> None:
-    assert {f: default_export_path("graphs/coco_ks.npz", f).name for f in EXPORT_FORMATS} == {
+    graph_formats = ("graphml", "gexf", "csv", "edgelist", "pyg")
+    assert {f: default_export_path("graphs/coco_ks.npz", f).name for f in graph_formats} == {
         "graphml": "coco_ks.graphml", "gexf": "coco_ks.gexf", "csv": "coco_ks.csv",
         "edgelist": "coco_ks.edgelist", "pyg": "coco_ks.pyg.npz"}

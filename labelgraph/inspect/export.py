@@ -1,31 +1,51 @@
-"""Write a graph artifact for other tools: GraphML, GEXF, CSV, a tab-separated edge list, or PyTorch Geometric arrays.
+"""Write an artifact for other tools and other repositories' code (SPEC §2.9).
 
-What each format holds (every file is written atomically, and an existing file
-is kept unless ``force``):
+Graph formats (a graph artifact only; every non-zero entry, diagonal included):
 
 ``graphml``, ``gexf``
     A networkx graph with label names as node ids, a ``weight`` on every edge
     and an ``index`` (the matrix position) on every node.  A symmetric matrix
     (``|A_ij − A_ji| ≤ 1e-7``) becomes an undirected graph holding each pair once,
-    an asymmetric one a directed graph.  Self loops (the diagonal) are kept, so
-    the matrix the GCN consumes can be rebuilt exactly.
+    an asymmetric one a directed graph with the edge ``i → j`` for ``A_ij``.
 ``csv``
-    ``source,target,weight`` with a header: one row per non-zero matrix entry,
-    row-major, the diagonal included (both directions of a symmetric pair).
+    ``source,target,weight`` with a header: one row per non-zero matrix entry
+    ``A_ij`` as ``i,j,A_ij``, row-major, the diagonal included.
 ``edgelist``
     The same rows, tab-separated and without a header (label names may hold
     spaces); ``networkx.read_weighted_edgelist(path, delimiter="\\t")`` reads it.
 ``pyg``
-    A ``.npz`` with ``edge_index`` (int64, 2 × E: row indices, column indices),
-    ``edge_weight`` (float32, E), ``labels`` and ``num_nodes`` — every non-zero
-    entry, as PyTorch Geometric expects (both directions, self loops included;
-    use ``GCNConv(normalize=False)`` to apply the saved ``Â`` as is).
+    A ``.npz`` with ``edge_index`` (int64, 2 × E), ``edge_weight`` (float32, E),
+    ``labels`` and ``num_nodes``.  Oriented for message passing (SPEC §2.9):
+    ``edge_index[0] = j`` (source), ``edge_index[1] = i`` (target),
+    ``edge_weight = Â_ij``, so PyG's ``GCNConv(normalize=False)`` or DGL's
+    ``update_all`` over these edges computes ``Â·H``, what the GCN of ML-GCN,
+    KSSNet and ``labelgraph train`` computes.
+
+Files other repositories load, written exactly as they read them:
+
+``mlgcn``
+    From a statistics file, ML-GCN's ``<name>_adj.pkl``: ``{'adj': M, 'nums': n}``
+    (int64 arrays; its ``gen_A`` divides ``adj`` by ``nums``).  From an embeddings
+    file, ML-GCN's ``<name>_glove_word2vec.pkl``: the C × d float32 array.
+``ssgrl``
+    From a statistics file (or a ``probability`` graph), SSGRL's ``prob_train.npy``
+    (``P``, C × C float64); from an embeddings file, its ``vectors.npy`` (C × d float32).
+``npy``, ``pt``
+    The dense matrix (float32 graph, int64 counts ``M`` of a statistics file, or the
+    vectors of an embeddings file) as a ``.npy`` or a PyTorch ``.pt`` tensor
+    (``torch.load(path, weights_only=True)``), with ``<name>.labels.txt`` beside it
+    (one label a line, in matrix order).
+
+Every file is written atomically, every output path is checked before the first
+write, and an existing file is kept unless ``force``.
 """
 from __future__ import annotations
 
 import csv
 import io
 import os
+import pickle
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -35,15 +55,57 @@ from .._atomic import atomic_write, check_writable
 from ..artifact import Artifact
 from ..errors import ArtifactError, ConfigError
 
-__all__ = ["EXPORT_FORMATS", "export_graph", "default_export_path", "matrix_entries"]
+__all__ = ["EXPORT_FORMATS", "ExportFormat", "export_artifact", "export_graph", "default_export_path",
+           "matrix_entries"]
 
-#: format name → default file suffix
-EXPORT_FORMATS: dict[str, str] = {
+_NOT_GRAPHS = ("statistics", "embeddings")
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One export target: the artifact kinds it takes and the file names it writes."""
+
+    name: str
+    summary: str
+    accepts: Callable[[str], bool]
+    refuse: str
+    """The error for another kind (``{kind}`` and ``{fmt}`` filled in)."""
+
+
+def _graph_only(kind: str) -> bool:
+    return kind not in _NOT_GRAPHS
+
+
+#: format name → default file suffix for the graph formats (the others name their files per kind).
+_GRAPH_SUFFIX: dict[str, str] = {
     "graphml": ".graphml",
     "gexf": ".gexf",
     "csv": ".csv",
     "edgelist": ".edgelist",
     "pyg": ".pyg.npz",
+}
+_GRAPH_ONLY = "only graph artifacts can be exported to {fmt}, got a {kind} artifact (build a graph first)"
+
+#: Every export target, in the order the CLI lists them.
+EXPORT_FORMATS: dict[str, ExportFormat] = {
+    f.name: f
+    for f in (
+        ExportFormat("graphml", "GraphML (networkx)", _graph_only, _GRAPH_ONLY),
+        ExportFormat("gexf", "GEXF (networkx, Gephi)", _graph_only, _GRAPH_ONLY),
+        ExportFormat("csv", "source,target,weight rows", _graph_only, _GRAPH_ONLY),
+        ExportFormat("edgelist", "tab-separated weighted edge list", _graph_only, _GRAPH_ONLY),
+        ExportFormat("pyg", "PyTorch Geometric edge_index / edge_weight (.npz)", _graph_only, _GRAPH_ONLY),
+        ExportFormat("mlgcn", "ML-GCN's <name>_adj.pkl (statistics) or <name>_glove_word2vec.pkl (embeddings)",
+                     lambda k: k in _NOT_GRAPHS,
+                     "cannot export a {kind} artifact to mlgcn: ML-GCN builds its graph from counts, so its "
+                     "adj.pkl comes from a statistics file (and its glove_word2vec.pkl from an embeddings file)"),
+        ExportFormat("ssgrl", "SSGRL's prob_train.npy (statistics) or vectors.npy (embeddings)",
+                     lambda k: k in _NOT_GRAPHS or k == "probability",
+                     "cannot export a {kind} artifact to ssgrl: its prob_train.npy is P, from a statistics file "
+                     "or a probability graph (its vectors.npy from an embeddings file)"),
+        ExportFormat("npy", "the dense matrix as .npy, labels.txt beside it", lambda k: True, ""),
+        ExportFormat("pt", "the dense matrix as a torch .pt tensor, labels.txt beside it", lambda k: True, ""),
+    )
 }
 
 
@@ -56,7 +118,7 @@ def matrix_entries(artifact: Artifact) -> tuple[np.ndarray, np.ndarray, np.ndarr
     >>> [x.tolist() for x in matrix_entries(g)]
     [[0, 0], [0, 1], [0.5, 1.0]]
     """
-    if artifact.kind in ("embeddings", "statistics"):
+    if artifact.kind in _NOT_GRAPHS:
         raise ArtifactError(f"only graph artifacts can be exported, got {artifact.kind}")
     m = artifact.matrix.tocoo()
     order = np.lexsort((m.col, m.row))
@@ -64,23 +126,58 @@ def matrix_entries(artifact: Artifact) -> tuple[np.ndarray, np.ndarray, np.ndarr
             m.data[order].astype(np.float32))
 
 
-def default_export_path(source: str | os.PathLike[str], fmt: str) -> Path:
-    """The default output path: the source file with the format's suffix.
+def _check_format(fmt: str) -> ExportFormat:
+    if fmt not in EXPORT_FORMATS:
+        raise ConfigError(f"unknown export format {fmt!r} (known: {', '.join(EXPORT_FORMATS)})")
+    return EXPORT_FORMATS[fmt]
+
+
+def _stem(source: Path) -> str:
+    stem = source.name[:-4] if source.name.endswith(".npz") else source.stem
+    return stem[: -len("_statistics")] if stem.endswith("_statistics") and stem != "_statistics" else stem
+
+
+def default_export_path(source: str | os.PathLike[str], fmt: str, kind: str | None = None) -> Path:
+    """The default output path for exporting ``source`` (an artifact of ``kind``) to ``fmt``.
+
+    Graph formats, ``npy`` and ``pt`` keep the file name with the format's suffix;
+    ``mlgcn`` writes ``<stem>_adj.pkl`` (statistics) or ``<stem>_glove_word2vec.pkl``
+    (embeddings); ``ssgrl`` writes ``<stem>_ssgrl/prob_train.npy`` or
+    ``<stem>_ssgrl/vectors.npy``.  ``<stem>`` drops a ``_statistics`` ending.
 
     Examples
     --------
     >>> default_export_path("graphs/coco2014_ks.npz", "pyg").as_posix()
     'graphs/coco2014_ks.pyg.npz'
+    >>> default_export_path("graphs/coco2014_statistics.npz", "mlgcn", "statistics").as_posix()
+    'graphs/coco2014_adj.pkl'
+    >>> default_export_path("graphs/coco2014_statistics.npz", "ssgrl", "statistics").as_posix()
+    'graphs/coco2014_ssgrl/prob_train.npy'
     """
     _check_format(fmt)
     source = Path(source)
-    stem = source.name[:-4] if source.name.endswith(".npz") else source.stem
-    return source.with_name(stem + EXPORT_FORMATS[fmt])
+    if fmt in _GRAPH_SUFFIX:
+        plain = source.name[:-4] if source.name.endswith(".npz") else source.stem
+        return source.with_name(plain + _GRAPH_SUFFIX[fmt])
+    if fmt in ("npy", "pt"):
+        plain = source.name[:-4] if source.name.endswith(".npz") else source.stem
+        return source.with_name(f"{plain}.{fmt}")
+    vectors = kind == "embeddings"
+    if fmt == "mlgcn":
+        return source.with_name(_stem(source) + ("_glove_word2vec.pkl" if vectors else "_adj.pkl"))
+    return source.parent / f"{_stem(source)}_ssgrl" / ("vectors.npy" if vectors else "prob_train.npy")
 
 
-def _check_format(fmt: str) -> None:
-    if fmt not in EXPORT_FORMATS:
-        raise ConfigError(f"unknown export format {fmt!r} (known: {', '.join(EXPORT_FORMATS)})")
+def labels_path(path: str | os.PathLike[str]) -> Path:
+    """Where the labels of an ``npy``/``pt`` export go: ``<name>.labels.txt`` beside it.
+
+    Examples
+    --------
+    >>> labels_path("out/coco_mlgcn.npy").as_posix()
+    'out/coco_mlgcn.labels.txt'
+    """
+    path = Path(path)
+    return path.with_name(path.name.rsplit(".", 1)[0] + ".labels.txt")
 
 
 def _networkx_bytes(artifact: Artifact, fmt: str) -> bytes:
@@ -98,7 +195,7 @@ def _networkx_bytes(artifact: Artifact, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def _rows_text(artifact: Artifact, delimiter: str, header: bool) -> str:
+def _rows_text(artifact: Artifact, delimiter: str, header: bool) -> bytes:
     rows, cols, weights = matrix_entries(artifact)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
@@ -107,28 +204,105 @@ def _rows_text(artifact: Artifact, delimiter: str, header: bool) -> str:
     labels = artifact.labels
     for i, j, w in zip(rows.tolist(), cols.tolist(), weights.tolist()):
         writer.writerow([labels[i], labels[j], repr(float(w))])
-    return out.getvalue()
+    return out.getvalue().encode("utf-8")
 
 
 def _pyg_bytes(artifact: Artifact) -> bytes:
     rows, cols, weights = matrix_entries(artifact)
     buffer = io.BytesIO()
-    np.savez(buffer, edge_index=np.stack([rows, cols]).astype(np.int64), edge_weight=weights,
+    # source = j, target = i: messages flow edge_index[0] -> edge_index[1], and row i of Â gathers from j
+    np.savez(buffer, edge_index=np.stack([cols, rows]).astype(np.int64), edge_weight=weights,
              labels=np.array(artifact.labels, dtype=str), num_nodes=np.array(artifact.num_labels, dtype=np.int64))
+    return buffer.getvalue()
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def _pickle_bytes(obj: object) -> bytes:
+    # ML-GCN opens these with pickle.load; plain dicts of int arrays / one float array, protocol 2
+    return pickle.dumps(obj, protocol=2)
+
+
+def _mlgcn_bytes(artifact: Artifact) -> bytes:
+    if artifact.kind == "embeddings":
+        return _pickle_bytes(np.asarray(artifact.vectors, dtype=np.float32))
+    return _pickle_bytes({"adj": artifact.matrix.toarray().astype(np.int64), "nums": artifact.n.astype(np.int64)})
+
+
+def _ssgrl_bytes(artifact: Artifact) -> bytes:
+    if artifact.kind == "embeddings":
+        return _npy_bytes(np.asarray(artifact.vectors, dtype=np.float32))
+    if artifact.kind == "statistics":
+        return _npy_bytes(np.asarray(artifact.conditional_probability(), dtype=np.float64))
+    return _npy_bytes(artifact.to_dense().astype(np.float64))
+
+
+def _pt_bytes(artifact: Artifact) -> bytes:
+    try:
+        import torch
+    except ImportError:
+        raise ConfigError("--to pt needs PyTorch (pip install 'labelgraph[train]')") from None
+    buffer = io.BytesIO()
+    torch.save(torch.from_numpy(np.ascontiguousarray(artifact.to_dense())), buffer)
     return buffer.getvalue()
 
 
 _WRITERS: dict[str, Callable[[Artifact], bytes]] = {
     "graphml": lambda a: _networkx_bytes(a, "graphml"),
     "gexf": lambda a: _networkx_bytes(a, "gexf"),
-    "csv": lambda a: _rows_text(a, ",", True).encode("utf-8"),
-    "edgelist": lambda a: _rows_text(a, "\t", False).encode("utf-8"),
+    "csv": lambda a: _rows_text(a, ",", True),
+    "edgelist": lambda a: _rows_text(a, "\t", False),
     "pyg": _pyg_bytes,
+    "mlgcn": _mlgcn_bytes,
+    "ssgrl": _ssgrl_bytes,
+    "npy": lambda a: _npy_bytes(a.to_dense()),
+    "pt": _pt_bytes,
 }
 
 
+def export_artifact(artifact: Artifact, path: str | os.PathLike[str], fmt: str, *,
+                    force: bool = False) -> list[Path]:
+    """Write ``artifact`` to ``path`` in format ``fmt`` (one of :data:`EXPORT_FORMATS`); return every file written.
+
+    ``npy`` and ``pt`` also write :func:`labels_path` beside ``path``.  All paths are
+    checked before the first write; each file is written atomically.
+
+    Raises
+    ------
+    ConfigError
+        An unknown format (the known ones are listed).
+    ArtifactError
+        A kind the format cannot hold (a statistics file to a graph format, a graph to
+        ML-GCN's adj format), or an existing output without ``force``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> s = Artifact.statistics(["cat", "dog"], [3, 2], [[0, 1], [1, 0]], 4)
+    >>> [p.name for p in export_artifact(s, pathlib.Path(tempfile.mkdtemp()) / "m.npy", "npy")]
+    ['m.npy', 'm.labels.txt']
+    """
+    spec = _check_format(fmt)
+    if not spec.accepts(artifact.kind):
+        raise ArtifactError(spec.refuse.format(kind=artifact.kind, fmt=fmt))
+    outputs = [Path(path)] + ([labels_path(path)] if fmt in ("npy", "pt") else [])
+    for out in outputs:
+        check_writable(out, force=force)
+    payloads = [_WRITERS[fmt](artifact)]
+    if len(outputs) > 1:
+        payloads.append("".join(f"{x}\n" for x in artifact.labels).encode("utf-8"))
+    for out, payload in zip(outputs, payloads):
+        with atomic_write(out, "wb") as handle:
+            handle.write(payload)
+    return outputs
+
+
 def export_graph(artifact: Artifact, path: str | os.PathLike[str], fmt: str, *, force: bool = False) -> Path:
-    """Write ``artifact`` to ``path`` in format ``fmt`` (one of :data:`EXPORT_FORMATS`), atomically.
+    """Write ``artifact`` to ``path`` in format ``fmt`` atomically; return the main file (see :func:`export_artifact`).
 
     Examples
     --------
@@ -140,11 +314,4 @@ def export_graph(artifact: Artifact, path: str | os.PathLike[str], fmt: str, *, 
     cat,dog,1.0
     dog,cat,1.0
     """
-    _check_format(fmt)
-    if artifact.kind in ("embeddings", "statistics"):
-        raise ArtifactError(f"only graph artifacts can be exported, got {artifact.kind}")
-    path = check_writable(path, force=force)
-    payload = _WRITERS[fmt](artifact)
-    with atomic_write(path, "wb") as handle:
-        handle.write(payload)
-    return path
+    return export_artifact(artifact, path, fmt, force=force)[0]

@@ -43,7 +43,7 @@ import numpy as np
 from .._atomic import atomic_write, check_writable
 from ..artifact import Artifact
 from ..errors import ArtifactError, ConfigError
-from ..graphs.build import STATISTICAL_KINDS, build_graph, graph_filename
+from ..graphs.build import STATISTICAL_KINDS, build_graph, check_param, graph_filename
 from ..graphs.ks import (
     PRESETS,
     _blend,
@@ -55,6 +55,7 @@ from ..graphs.ks import (
     statistical_adjacency,
 )
 from ..graphs.normalize import symmetric_normalize
+from ..graphs.sparsify import check_min_count, check_top_k
 from ..graphs.statistical import check_unit
 from .summary import structure_measures
 
@@ -76,10 +77,10 @@ MAX_SETTINGS = 10_000
 #: Kinds a sweep can build, and the parameters each sweeps over.
 SWEEP_KINDS: dict[str, tuple[str, ...]] = {
     "ks": ("lam", "tau", "eta"),
-    "binary": ("tau",),
-    "reweighted": ("tau", "p"),
-    "mlgcn": ("tau", "p"),
+    **{name: spec.params for name, spec in STATISTICAL_KINDS.items() if spec.needs == "statistics"},
 }
+#: Axes every kind built from statistics also takes (``--top-k``, ``--min-count``; SPEC §2.7–2.8).
+SPARSIFY_AXES: tuple[str, ...] = ("top_k", "min_count")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
 
@@ -260,7 +261,7 @@ def _axis_values(kind: str, name: str, value: Any, default: float) -> tuple[floa
     values = parse_values(default if value is None else value, name)
     if name == "tau" and kind == "ks":
         return tuple(check_tau(v) for v in values)
-    return tuple(check_unit(name, v) for v in values)
+    return tuple(check_param(name, v) for v in values)
 
 
 def _single(name: str, value: Any, default: float) -> float:
@@ -277,15 +278,18 @@ def sweep(stats: Artifact, kind: str = "ks", *, knowledge: Artifact | None = Non
           stat_graph: str = "probability", stat_tau: Any = None, embeddings: Artifact | None = None,
           align: bool = False, ks: Sequence[int] = (2, 4), yes: bool = False, max_settings: int = MAX_SETTINGS,
           save_dir: str | os.PathLike[str] | None = None, stem: str | None = None, force: bool = False,
-          progress: bool = False) -> SweepResult:
+          progress: bool = False, top_k: Any = None, min_count: Any = None,
+          min_expected: Any = None) -> SweepResult:
     """Graph measures for every setting of a parameter grid.
 
     Parameters
     ----------
     stats : Artifact
         The statistics artifact, read once for the whole grid.
-    kind : {"ks", "binary", "reweighted", "mlgcn"}
-        The graph family; it sweeps over λ, τ, η (``ks``), τ (``binary``) or τ and p.
+    kind : str
+        ``ks`` or a kind built from statistics (:data:`SWEEP_KINDS`); it sweeps over
+        λ, τ, η (``ks``), τ (``binary``), τ and p, ``min_expected`` (``exclusive``),
+        and ``top_k`` / ``min_count`` when given.
     knowledge : Artifact, optional
         The ``knowledge`` artifact (``A_K``); required for ``ks``.
     lam, tau, eta, p : str, float or sequence, optional
@@ -307,6 +311,11 @@ def sweep(stats: Artifact, kind: str = "ks", *, knowledge: Artifact | None = Non
         File-name stem for saved artifacts (default: the statistics' dataset name).
     progress : bool
         Show a tqdm progress bar.
+    min_expected : str, float or sequence, optional
+        The ``exclusive`` kind's axis.
+    top_k, min_count : str, int or sequence, optional
+        Extra axes for kinds built from statistics (``--top-k``, ``--min-count``,
+        SPEC §2.7–2.8); each setting is then built by ``build_graph``.
 
     Returns
     -------
@@ -326,7 +335,7 @@ def sweep(stats: Artifact, kind: str = "ks", *, knowledge: Artifact | None = Non
     if stats.kind != "statistics":
         raise ArtifactError(f"a sweep starts from a statistics artifact, got {stats.kind}")
     names = SWEEP_KINDS[kind]
-    given = {"lam": lam, "tau": tau, "eta": eta, "p": p}
+    given = {"lam": lam, "tau": tau, "eta": eta, "p": p, "min_expected": min_expected}
     fixed: dict[str, Any] = {}
     if kind == "ks":
         if knowledge is None:
@@ -346,7 +355,19 @@ def sweep(stats: Artifact, kind: str = "ks", *, knowledge: Artifact | None = Non
         if kind == "binary" and p is not None:
             raise ConfigError("p does not apply to a binary sweep (it sweeps over tau)")
         defaults = STATISTICAL_KINDS[kind].defaults
+        for name, value in given.items():
+            if value is not None and name not in names:
+                over = ", ".join(names) or "no parameter of its own"
+                raise ConfigError(f"{name} does not apply to a {kind} sweep (it sweeps over {over})")
     axes = {name: _axis_values(kind, name, given[name], defaults[name]) for name in names}
+    sparsify = {"top_k": top_k, "min_count": min_count}
+    for name, value in sparsify.items():
+        if value is not None:
+            if kind == "ks":
+                raise ConfigError(f"{name} applies to kinds built from statistics, not to a ks sweep")
+            check = (lambda v: check_top_k(v, stats.num_labels)) if name == "top_k" else check_min_count
+            axes[name] = tuple(check(v) for v in parse_values(value, name))
+    names = tuple(axes)
     total = math.prod(len(v) for v in axes.values())
     if total > max_settings and not yes:
         raise ConfigError(f"this sweep has {total:,} settings (more than {max_settings:,}); "
@@ -416,12 +437,17 @@ def _sweep_statistical(stats: Artifact, kind: str, settings: list[dict[str, floa
                        ks: Sequence[int], out_dir: Path | None, stem: str, force: bool,
                        result: SweepResult, bar: Any) -> None:
     spec = STATISTICAL_KINDS[kind]
-    P = stats.conditional_probability()
+    P = stats.conditional_probability() if spec.compute is not None else None
     for params in settings:
-        _, matrix = spec.compute(P, stats.matrix, stats.n, **params)
+        art = None
+        if spec.compute is None or any(name in params for name in SPARSIFY_AXES):
+            art = build_graph(stats, kind, **params)
+            matrix = art.matrix
+        else:
+            _, matrix = spec.compute(P, stats.matrix, stats.n, **params)
         row = graph_measures(matrix, E, ks)
         if out_dir is not None:
-            art = build_graph(stats, kind, **params)
+            art = art or build_graph(stats, kind, **params)
             result.saved.append(art.save(out_dir / graph_filename(stem, kind, params), force=force))
         result.rows.append({**params, **row})
         bar.update(1)
