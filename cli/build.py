@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import click
 
-from ._common import echo_json, format_table, handle_errors, progress_enabled
+from ._common import echo_json, format_table, progress_enabled
 
 KIND_CHOICES = ("probability", "binary", "reweighted", "mlgcn", "knowledge", "ks")
 DEFAULT_KINDS = "probability,binary,reweighted,mlgcn"
@@ -98,7 +98,6 @@ def _parse_multipliers(values: tuple[str, ...]) -> dict[str, float]:
               show_default=True, help="A_S for ks.")
 @click.option("--preset", metavar="NAME", help="KS preset: kssnet-coco or kssnet-charades.")
 @click.option("--align", is_flag=True, help="Align the knowledge graph's labels to the statistics' by name.")
-@handle_errors
 def build(kind: str, tau: float | None, p: float | None, raw: bool, store: str | None, relations: str | None,
           multiplier: tuple[str, ...], directed: bool, overrides: str | None, knowledge_file: str | None,
           lam: float | None, eta: float | None, stat_graph: str, preset: str | None, align: bool,
@@ -198,7 +197,6 @@ def _knowledge(stats: Any, store: str | None, relations: str | None, multiplier:
 
 @click.command()
 @_source_options
-@handle_errors
 def stats(out: str, name: str | None, force: bool, as_json: bool, **source: Any) -> None:
     """Compute label statistics (n, M, N) only and write them as one .npz.
 

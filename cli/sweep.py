@@ -10,7 +10,7 @@ from labelgraph.errors import ConfigError
 from labelgraph.graphs.ks import STAT_GRAPHS
 from labelgraph.inspect.sweep import MAX_SETTINGS, SWEEP_KINDS, sweep as run_sweep
 
-from ._common import format_table, handle_errors, progress_enabled
+from ._common import format_table, progress_enabled
 
 __all__ = ["sweep", "load_statistics"]
 
@@ -56,7 +56,6 @@ def load_statistics(dataset: str | None, stats_file: Path | None) -> tuple[Artif
 @click.option("--force", is_flag=True, help="Overwrite existing output files.")
 @click.option("--yes", is_flag=True, help=f"Run a sweep of more than {MAX_SETTINGS:,} settings.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no table.")
-@handle_errors
 def sweep(kind: str, dataset: str | None, stats_file: Path | None, knowledge: Path | None, lam: str | None,
           tau: str | None, eta: str | None, p: str | None, stat_graph: str, stat_tau: str | None,
           embeddings: Path | None, align: bool, csv_out: Path | None, json_out: Path | None,
