@@ -119,14 +119,19 @@ def _os_error_line(exc: OSError) -> tuple[str, int]:
 
 
 def _file_in_traceback(exc: BaseException) -> str | None:
-    """The file the innermost labelgraph frame was working on: its ``path`` or an open file's name."""
+    """The file the innermost labelgraph frame was working on: its ``path`` or an open file's name.
+
+    Library code names its input ``path`` by convention; ``click.echo`` names its stream
+    (``<stdout>``), so output to a full disk is reported as such.
+    """
     frames = []
     tb = exc.__traceback__
     while tb is not None:
         frames.append(tb.tb_frame)
         tb = tb.tb_next
     for frame in reversed(frames):
-        if not frame.f_globals.get("__name__", "").startswith("labelgraph."):
+        module = frame.f_globals.get("__name__", "")
+        if not (module.startswith("labelgraph.") or module == "click.utils"):  # click.utils: echo's stream
             continue
         local = frame.f_locals
         for value in (local.get("path"), getattr(local.get("self"), "path", None)):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 from typing import Any
 
 import click
@@ -48,7 +49,9 @@ class LazyGroup(click.Group):
         traceback through instead.
         """
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            _flush_stdout()
+            return result
         except BaseException as exc:
             found = error_line(exc)
             if found is None or debug_requested(bool(ctx.params.get("debug"))):
@@ -60,6 +63,16 @@ class LazyGroup(click.Group):
         rows = [(name, help_) for name, (_, _, help_) in COMMANDS.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
+
+
+def _flush_stdout() -> None:
+    """Write buffered output now, so that a full disk behind ``> file`` is reported like any error."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        if exc.filename is None:
+            exc.filename = "<stdout>"
+        raise
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
