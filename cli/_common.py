@@ -22,7 +22,7 @@ class CommandError(click.ClickException):
         self.exit_code = exit_code
 
 
-#: Exit codes of ``labelgraph`` (docs/datasets.md lists them too).
+#: Exit codes of ``labelgraph`` (``labelgraph --help`` lists them too).
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "an error of labelgraph's own without a more specific code, or an internal error",
