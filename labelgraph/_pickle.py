@@ -79,7 +79,7 @@ def _safe_frombuffer(buf: Any, dtype: Any, shape: Any, order: str, axis_order: A
 
 
 class _NdarrayClass:
-    """Stands for ``numpy.ndarray`` in a pickle: only :func:`_safe_reconstruct` turns it into the class.
+    """Stands for ``numpy.ndarray`` in a pickle: only :class:`_BoundReconstruct` turns it into the class.
 
     Calling ``numpy.ndarray(shape)`` directly (REDUCE, NEWOBJ) would allocate any size
     the pickle asks for; calling this builds an inert object that is refused later.
@@ -117,6 +117,7 @@ class _BoundReconstruct:
         if declared > self.limit:
             raise _Refused(f"a {declared:,}-byte array (the pickle holds {self.limit:,} bytes)")
         return _NUMPY_RECONSTRUCT(np.ndarray, shape, dtype)
+
 
 #: (module, name) → the object handed to the unpickler.  Nothing else is ever imported.
 _ALLOWED: dict[tuple[str, str], Any] = {
