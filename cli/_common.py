@@ -74,7 +74,7 @@ def error_line(exc: BaseException) -> tuple[str, int] | None:
         if exc.errno == errno.EPIPE:
             return None  # click silences a closed stdout (``labelgraph show x.npz | head``)
         return _os_error_line(exc)
-    where = _file_in_traceback(exc)
+    where = (_database_in_traceback(exc) if isinstance(exc, sqlite3.Error) else None) or _file_in_traceback(exc)
     prefix = f"{where}: " if where else ""
     if isinstance(exc, UnicodeDecodeError):
         byte = exc.object[exc.start:exc.start + 1].hex() if isinstance(exc.object, (bytes, bytearray)) else "?"
@@ -118,21 +118,45 @@ def _os_error_line(exc: OSError) -> tuple[str, int]:
     return f"{where}: {reason}", 2 if isinstance(exc, FileNotFoundError) else 5
 
 
+def _frames(exc: BaseException) -> list[Any]:
+    """The traceback's frames of labelgraph's library code and of ``click.echo``, innermost first."""
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if module.startswith("labelgraph.") or module == "click.utils":  # click.utils: echo's stream
+            frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    return frames[::-1]
+
+
+def _database_in_traceback(exc: BaseException) -> str | None:
+    """The file of the SQLite connection the failing code held (``PRAGMA database_list``)."""
+    for frame in _frames(exc):
+        for value in frame.f_locals.values():
+            conn = value if isinstance(value, sqlite3.Connection) else getattr(value, "_conn", None)
+            if not isinstance(conn, sqlite3.Connection):
+                continue
+            try:
+                rows = conn.execute("PRAGMA database_list").fetchall()
+            except sqlite3.Error:  # closed on the way out; the object may still know its file
+                owner_path = getattr(value, "path", None)
+                if isinstance(owner_path, (str, os.PathLike)):
+                    return os.fspath(owner_path)
+                continue
+            main = next((row[2] for row in rows if row[1] == "main" and row[2]), None)
+            if main:
+                return main
+    return None
+
+
 def _file_in_traceback(exc: BaseException) -> str | None:
     """The file the innermost labelgraph frame was working on: its ``path`` or an open file's name.
 
     Library code names its input ``path`` by convention; ``click.echo`` names its stream
     (``<stdout>``), so output to a full disk is reported as such.
     """
-    frames = []
-    tb = exc.__traceback__
-    while tb is not None:
-        frames.append(tb.tb_frame)
-        tb = tb.tb_next
-    for frame in reversed(frames):
-        module = frame.f_globals.get("__name__", "")
-        if not (module.startswith("labelgraph.") or module == "click.utils"):  # click.utils: echo's stream
-            continue
+    for frame in _frames(exc):
         local = frame.f_locals
         for value in (local.get("path"), getattr(local.get("self"), "path", None)):
             if isinstance(value, (str, os.PathLike)):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import io
 import pickle
+import re
 import resource
 import struct
 import tarfile
@@ -109,7 +110,7 @@ def test_mlgcn_pickles_pass_the_limits(name):
         np.testing.assert_array_equal(value, expected)
 
 
-def _gensim_file(tmp_path: Path, keys: list[str]) -> Path:
+def _gensim_file(tmp_path: Path, keys: list) -> Path:
     from gensim.models import KeyedVectors
 
     kv = KeyedVectors(vector_size=2)
@@ -127,19 +128,11 @@ def test_gensim_file_with_many_keys_passes_the_limits(tmp_path):
     assert res.vectors["w0"].tolist() == [0.0, 1.0]
 
 
-@pytest.mark.parametrize("bad_key, shown", [(7, "an int"), (["x"], "a list"), (b"raw", "a bytes")])
+@pytest.mark.parametrize("bad_key, shown", [(7, "int: 7"), (b"raw", "bytes: b'raw'"), ((1, 2), "tuple: (1, 2)")])
 def test_gensim_file_with_a_key_that_is_not_a_string(tmp_path, bad_key, shown):
-    path = _gensim_file(tmp_path, ["cat", "dog"])
-    data = path.read_bytes()
-    # rewrite the pickle with key 2 replaced, through the restricted reader's own view of the state
-    from labelgraph.embeddings.binary import _GENSIM_CLASSES, _SavedKeyedVectors
-
-    obj = restricted_loads(data, extra=_GENSIM_CLASSES)
-    assert isinstance(obj, _SavedKeyedVectors) and obj.index_to_key == ["cat", "dog"]
-    tampered = data.replace(b"\x8c\x03dog", pickle.dumps(bad_key, protocol=4)[2:-1].removeprefix(b"\x95"), 1)
-    assert tampered != data
-    path.write_bytes(tampered)
-    with pytest.raises(DataError, match=rf"{path}: key 2 of index_to_key is {shown}, not a string"):
+    # gensim itself accepts any hashable key and saves it; labelgraph looks labels up by string
+    path = _gensim_file(tmp_path, ["cat", bad_key])
+    with pytest.raises(DataError, match=rf"^{path}: key 2 of index_to_key is not a string \({re.escape(shown)}\)$"):
         read_keyed_vectors(open_vectors(path), {"cat"})
 
 

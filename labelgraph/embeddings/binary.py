@@ -202,8 +202,8 @@ def read_keyed_vectors(vf: VectorFile, wanted: Collection[str]) -> ScanResult:
         raise DataError(f"{name}: a KeyedVectors pickle without index_to_key")
     bad = next((i for i, key in enumerate(keys) if not isinstance(key, str)), None)
     if bad is not None:
-        raise DataError(f"{name}: key {bad + 1} of index_to_key is a {type(keys[bad]).__name__}, not a string "
-                        f"({keys[bad]!r:.60})")
+        raise DataError(f"{name}: key {bad + 1} of index_to_key is not a string "
+                        f"({type(keys[bad]).__name__}: {keys[bad]!r:.60})")
     vectors = _vectors(vf, state, name)
     if vectors.ndim != 2 or vectors.shape[0] != len(keys):
         raise DataError(f"{name}: {len(keys)} keys but a vectors array of shape {vectors.shape}")
