@@ -10,8 +10,6 @@ import click
 
 from labelgraph._version import __version__
 
-from ._common import CommandError, debug_requested, error_line
-
 #: command name → (module in labelgraph_cli, attribute, one-line help shown by ``labelgraph --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "build": ("build", "build", "Build label statistics and graphs (binary, reweighted, mlgcn, knowledge, ks)."),
@@ -48,6 +46,8 @@ class LazyGroup(click.Group):
         ``--debug`` (or ``LABELGRAPH_DEBUG=1``) lets the original exception and its
         traceback through instead.
         """
+        from ._common import CommandError, debug_requested, error_line  # not at import: --help stays light
+
         try:
             result = super().invoke(ctx)
             _flush_stdout()
