@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 import click
 
-from ._common import echo_json, format_table, handle_errors, progress_enabled
+from ._common import echo_json, format_table, progress_enabled
 
 from labelgraph.graphs.build import GRAPH_KINDS as KIND_CHOICES  # the kind registry
 
@@ -110,7 +110,6 @@ def _parse_multipliers(values: tuple[str, ...]) -> dict[str, float]:
                                            "jaccard"]), default="binary", show_default=True,
               help="The graph shuffled permutes and random matches in edge count.")
 @click.option("--seed", type=int, help="Seed of shuffled and random (default 0).")
-@handle_errors
 def build(kind: str, tau: float | None, p: float | None, raw: bool, store: str | None, relations: str | None,
           multiplier: tuple[str, ...], directed: bool, overrides: str | None, knowledge_file: str | None,
           lam: float | None, eta: float | None, stat_graph: str, preset: str | None, align: bool,
@@ -255,7 +254,6 @@ def _knowledge(stats: Any, store: str | None, relations: str | None, multiplier:
 
 @click.command()
 @_source_options
-@handle_errors
 def stats(out: str, name: str | None, force: bool, as_json: bool, **source: Any) -> None:
     """Compute label statistics (n, M, N) only and write them as one .npz.
 

@@ -8,7 +8,7 @@ import click
 
 from labelgraph.errors import DataError
 
-from ._common import echo_json, format_table, handle_errors, progress_enabled
+from ._common import echo_json, format_table, progress_enabled
 
 __all__ = ["conceptnet"]
 
@@ -99,7 +99,6 @@ def conceptnet() -> None:
 @click.option("--retries", type=click.IntRange(min=0), default=6, show_default=True,
               help="Retries of a failed request (429, 5xx, reset, timeout, bad body).")
 @_QUIET
-@handle_errors
 def fetch(dataset: str | None, labels_file: Path | None, from_artifact: Path | None, store: Path | None,
           overrides: Path | None, base_url: str | None, refresh: bool, rate: float, burst: int, timeout: float,
           retries: int, quiet: bool) -> None:
@@ -138,7 +137,6 @@ def fetch(dataset: str | None, labels_file: Path | None, from_artifact: Path | N
               help="Keep edges whose both ends are in this language (repeatable).")
 @_STORE
 @_QUIET
-@handle_errors
 def ingest(file: Path | None, download: bool, langs: Sequence[str], store: Path | None, quiet: bool) -> None:
     """Build the store from the ConceptNet assertions dump, offline.
 
@@ -177,7 +175,6 @@ def _edge_rows(edges: Sequence[Any]) -> list[list[Any]]:
 @click.option("-n", "--limit", type=click.IntRange(min=1), default=10, show_default=True,
               help="Edges shown for one label.")
 @_JSON
-@handle_errors
 def show(label: str, label2: str | None, store: Path | None, dataset: str | None, overrides: Path | None,
          relations: str | None, all_relations: bool, limit: int, as_json: bool) -> None:
     """The edges between two labels, or one label's strongest edges.
@@ -233,7 +230,6 @@ def show(label: str, label2: str | None, store: Path | None, dataset: str | None
 @conceptnet.command()
 @_STORE
 @_JSON
-@handle_errors
 def stats(store: Path | None, as_json: bool) -> None:
     """Store size, concepts complete, edges by relation, dumps ingested.
 
@@ -265,7 +261,6 @@ def stats(store: Path | None, as_json: bool) -> None:
 @_OVERRIDES
 @click.option("--relations", default=None, help="Comma-separated relations counted in 'edges'.")
 @_JSON
-@handle_errors
 def mapping(dataset: str | None, labels_file: Path | None, from_artifact: Path | None, store: Path | None,
             overrides: Path | None, relations: str | None, as_json: bool) -> None:
     """The label -> concept mapping report: concepts used, how they were found, edges at them.

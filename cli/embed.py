@@ -7,7 +7,7 @@ import click
 
 from labelgraph.errors import ConfigError, DataError
 
-from ._common import echo_json, handle_errors, progress_enabled
+from ._common import echo_json, progress_enabled
 
 __all__ = ["embed"]
 
@@ -89,7 +89,6 @@ def _aliases(dataset: str | None, pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-@handle_errors
 def embed(dataset: str | None, labels_file: Path | None, from_artifact: Path | None, vectors: str | None,
           fmt: str | None, member: str | None, oov: str, seed: int, alias_pairs: tuple[str, ...], strict: bool,
           import_pkl: Path | None, out_dir: Path, force: bool, as_json: bool, quiet: bool) -> None:

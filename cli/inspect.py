@@ -10,7 +10,7 @@ from labelgraph.inspect.compare import compare_graphs
 from labelgraph.inspect.export import EXPORT_FORMATS, default_export_path, export_artifact
 from labelgraph.inspect.summary import graph_matrix, graph_summary, label_degrees
 
-from ._common import echo_json, format_table, handle_errors
+from ._common import echo_json, format_table
 
 __all__ = ["inspect", "compare", "export", "plot"]
 
@@ -43,7 +43,6 @@ def _pairs(pairs: list[tuple[str, float]]) -> str:
 @click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
               help="How many neighbours per label / strongest edges to show.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
-@handle_errors
 def inspect(file: Path, label: str | None, top: int, as_json: bool) -> None:
     """Summary of a graph: edges, density, isolated labels, degrees, asymmetry, strongest neighbours.
 
@@ -89,7 +88,6 @@ def inspect(file: Path, label: str | None, top: int, as_json: bool) -> None:
 @click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
               help="How many edges found in only one graph to list.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
-@handle_errors
 def compare(first: Path, second: Path, top: int, as_json: bool) -> None:
     """Compare two graphs: label alignment, edge Jaccard, Frobenius distance, rank correlation, differing edges.
 
@@ -128,7 +126,6 @@ def compare(first: Path, second: Path, top: int, as_json: bool) -> None:
               help="Output format: " + "; ".join(f"{f.name}: {f.summary}" for f in EXPORT_FORMATS.values()) + ".")
 @click.option("--out", type=_FILE, default=None, help="Output path (default: beside FILE, named for the format).")
 @click.option("--force", is_flag=True, help="Overwrite an existing output file.")
-@handle_errors
 def export(file: Path, fmt: str, out: Path | None, force: bool) -> None:
     """Export an artifact for other tools and other repositories' code.
 
@@ -158,7 +155,6 @@ def export(file: Path, fmt: str, out: Path | None, force: bool) -> None:
 @click.option("--size", type=click.FloatRange(min=1.0), default=6.0, show_default=True, help="Panel size in inches.")
 @click.option("--dpi", type=click.IntRange(min=20, max=600), default=100, show_default=True, help="Resolution.")
 @click.option("--force", is_flag=True, help="Overwrite an existing figure.")
-@handle_errors
 def plot(file: Path, out: Path, network: bool | None, size: float, dpi: int, force: bool) -> None:
     """Plot a graph: a heatmap in hierarchical-clustering order, and a network drawing for <= 100 labels.
 

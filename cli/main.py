@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
+from typing import Any
 
 import click
 
@@ -38,21 +40,56 @@ class LazyGroup(click.Group):
         module, attr, _ = COMMANDS[name]
         return getattr(importlib.import_module(f"labelgraph_cli.{module}"), attr)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; every error that reaches here becomes one line and an exit code.
+
+        ``--debug`` (or ``LABELGRAPH_DEBUG=1``) lets the original exception and its
+        traceback through instead.
+        """
+        from ._common import CommandError, debug_requested, error_line  # not at import: --help stays light
+
+        try:
+            result = super().invoke(ctx)
+            _flush_stdout()
+            return result
+        except BaseException as exc:
+            found = error_line(exc)
+            if found is None or debug_requested(bool(ctx.params.get("debug"))):
+                raise
+            message, exit_code = found
+            raise CommandError(message, exit_code) from None
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_) for name, (_, _, help_) in COMMANDS.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
 
+def _flush_stdout() -> None:
+    """Write buffered output now, so that a full disk behind ``> file`` is reported like any error."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        if exc.filename is None:
+            exc.filename = "<stdout>"
+        raise
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="labelgraph")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
-def cli(verbose: int) -> None:
+@click.option("--debug", is_flag=True, help="Show the full traceback of an error (also: LABELGRAPH_DEBUG=1).")
+def cli(verbose: int, debug: bool) -> None:
     """labelgraph: label-correlation graphs for multi-label recognition (ML-GCN, KSSNet).
 
     \b
     Example:
       labelgraph build --dataset coco --tau 0.4
+
+    \b
+    Exit codes: 0 success; 1 other error; 2 bad input file or option; 3 network;
+    4 missing optional dependency; 5 refused by the operating system (permission,
+    folder/file confusion, disk full, locked database); 6 out of memory; 130 interrupted.
     """
     level = logging.WARNING - 10 * min(verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s")

@@ -5,7 +5,7 @@ from typing import Any
 
 import click
 
-from ._common import echo_json, format_table, handle_errors
+from ._common import echo_json, format_table
 
 
 def artifact_summary(art: Any) -> dict[str, Any]:
@@ -35,7 +35,6 @@ def artifact_summary(art: Any) -> dict[str, Any]:
 @click.command()
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@handle_errors
 def show(file: str, as_json: bool) -> None:
     """Summarize any labelgraph artifact: kind, size, parameters, provenance.
 
@@ -71,7 +70,6 @@ def _short(value: Any, width: int = 90) -> str:
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the registry as JSON.")
-@handle_errors
 def datasets(as_json: bool) -> None:
     """List the dataset readers: format, licence, download source and bundled statistics.
 

@@ -10,7 +10,7 @@ from labelgraph.errors import ConfigError
 from labelgraph.graphs.ks import STAT_GRAPHS
 from labelgraph.inspect.sweep import MAX_SETTINGS, SWEEP_KINDS, sweep as run_sweep
 
-from ._common import format_table, handle_errors, progress_enabled
+from ._common import format_table, progress_enabled
 
 __all__ = ["sweep", "load_statistics"]
 
@@ -59,7 +59,6 @@ def load_statistics(dataset: str | None, stats_file: Path | None) -> tuple[Artif
 @click.option("--top-k", "top_k", default=None, help="top-k values (kinds built from statistics): a range or a list.")
 @click.option("--min-count", "min_count", default=None, help="--min-count values: a range or a list.")
 @click.option("--min-expected", "min_expected", default=None, help="exclusive: min_expected values.")
-@handle_errors
 def sweep(kind: str, dataset: str | None, stats_file: Path | None, knowledge: Path | None, lam: str | None,
           tau: str | None, eta: str | None, p: str | None, stat_graph: str, stat_tau: str | None,
           embeddings: Path | None, align: bool, csv_out: Path | None, json_out: Path | None,

@@ -8,7 +8,7 @@ import click
 
 from labelgraph.errors import missing_dependency
 
-from ._common import echo_json, handle_errors, progress_enabled
+from ._common import echo_json, progress_enabled
 
 DATASET_CHOICES = ("imagefolder", "mulan", "coco", "voc", "charades", "nuswide")
 
@@ -69,7 +69,6 @@ def _require_torch() -> None:
 @click.option("--resume", is_flag=True, default=None, help="Continue the run in --out from last.pt.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the last epoch's record as JSON.")
-@handle_errors
 def train(preset: str | None, lr_steps: str | None, compile_: bool | None, quiet: bool, as_json: bool,
           **options: Any) -> None:
     """Train ML-GCN, KSSNet or KSSNet-3D on labelgraph's graph and embedding files.
@@ -161,7 +160,6 @@ _show_config_defaults(train)
               help="Also save the logits and targets to this .npz.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the metrics as JSON.")
-@handle_errors
 def evaluate(checkpoint: str, scores_path: str | None, quiet: bool, as_json: bool, **options: Any) -> None:
     """Score a trained checkpoint with ML-GCN's metrics (mAP, CP, CR, CF1, OP, OR, OF1, top-3).
 

@@ -8,6 +8,14 @@ classes (gensim's ``KeyedVectors`` mapped to a record class), and refuses every 
 global before anything is called, with a :class:`~labelgraph.errors.DataError`
 naming the file and the global.  Strings are decoded as latin-1 (Python-2 pickles).
 
+A few hundred bytes of pickle can describe a structure of billions of elements
+(containers that reference the same memo entries again and again), so the
+unpickler is the pure-Python one (its memo is a dict: a huge memo index costs
+nothing), an array may not declare more bytes than the pickle holds, and the
+result is refused when it nests deeper than :data:`MAX_DEPTH` or, counted as a
+tree (a shared container once per reference), holds more elements than
+``max(len(data), MIN_ELEMENTS)``: a pickle written by pickle.dump never does.
+
 Examples
 --------
 >>> import pickle, numpy as np
@@ -21,8 +29,10 @@ labelgraph.errors.DataError: evil.pkl: refused global 'builtins.print' in pickle
 from __future__ import annotations
 
 import io
+import math
 import os
 import pickle
+import struct
 from pathlib import Path
 from typing import IO, Any, Callable, Mapping
 
@@ -30,7 +40,12 @@ import numpy as np
 
 from .errors import DataError
 
-__all__ = ["restricted_load", "restricted_loads"]
+__all__ = ["restricted_load", "restricted_loads", "MAX_DEPTH", "MIN_ELEMENTS"]
+
+#: Deepest nesting of containers accepted (ML-GCN's and gensim's pickles nest at most 4 deep).
+MAX_DEPTH = 20
+#: Elements (each container, string, number, array counts 1) always accepted, whatever the pickle's size.
+MIN_ELEMENTS = 100_000
 
 
 def _safe_dtype(*args: Any) -> np.dtype:
@@ -63,6 +78,21 @@ def _safe_frombuffer(buf: Any, dtype: Any, shape: Any, order: str, axis_order: A
     return array.reshape(shape, order=order).copy()
 
 
+class _NdarrayClass:
+    """Stands for ``numpy.ndarray`` in a pickle: only :class:`_BoundReconstruct` turns it into the class.
+
+    Calling ``numpy.ndarray(shape)`` directly (REDUCE, NEWOBJ) would allocate any size
+    the pickle asks for; calling this builds an inert object that is refused later.
+    """
+
+
+def _declared_bytes(shape: Any, dtype: Any) -> int:
+    dims = (shape,) if isinstance(shape, int) else tuple(shape)
+    if not all(isinstance(d, int) and d >= 0 for d in dims):
+        raise _Refused(f"array shape {shape!r}")
+    return math.prod(dims) * np.dtype(dtype).itemsize
+
+
 def _numpy_internals() -> tuple[Callable[..., Any], Callable[..., Any]]:
     try:
         from numpy._core import multiarray as ma  # numpy >= 2
@@ -73,11 +103,25 @@ def _numpy_internals() -> tuple[Callable[..., Any], Callable[..., Any]]:
 
 _NUMPY_RECONSTRUCT, _NUMPY_SCALAR = _numpy_internals()
 
+
+class _BoundReconstruct:
+    """numpy's ``_reconstruct`` for ``ndarray`` only, refusing a shape larger than the pickle itself."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
+    def __call__(self, cls: Any, shape: Any, dtype: Any) -> np.ndarray:
+        if cls is not _NdarrayClass:
+            raise _Refused("_reconstruct of a class other than numpy.ndarray")
+        declared = _declared_bytes(shape, dtype)
+        if declared > self.limit:
+            raise _Refused(f"a {declared:,}-byte array (the pickle holds {self.limit:,} bytes)")
+        return _NUMPY_RECONSTRUCT(np.ndarray, shape, dtype)
+
+
 #: (module, name) → the object handed to the unpickler.  Nothing else is ever imported.
 _ALLOWED: dict[tuple[str, str], Any] = {
-    ("numpy.core.multiarray", "_reconstruct"): _NUMPY_RECONSTRUCT,
-    ("numpy._core.multiarray", "_reconstruct"): _NUMPY_RECONSTRUCT,
-    ("numpy", "ndarray"): np.ndarray,
+    ("numpy", "ndarray"): _NdarrayClass,
     ("numpy", "dtype"): _safe_dtype,
     ("numpy.core.multiarray", "scalar"): _safe_scalar,
     ("numpy._core.multiarray", "scalar"): _safe_scalar,
@@ -96,10 +140,14 @@ class _RefusedGlobal(_Refused):
         super().__init__(f"global '{module}.{name}'")
 
 
-class _RestrictedUnpickler(pickle.Unpickler):
-    def __init__(self, file: IO[bytes], *, encoding: str, extra: Mapping[tuple[str, str], Any]) -> None:
+class _RestrictedUnpickler(pickle._Unpickler):  # type: ignore[name-defined]
+    # The pure-Python unpickler: the C one grows its memo array to any index a PUT names.
+    def __init__(self, file: IO[bytes], *, encoding: str, extra: Mapping[tuple[str, str], Any],
+                 size: int) -> None:
         super().__init__(file, encoding=encoding)
-        self.allowed = {**_ALLOWED, **extra}
+        reconstruct = _BoundReconstruct(size)
+        self.allowed = {**_ALLOWED, ("numpy.core.multiarray", "_reconstruct"): reconstruct,
+                        ("numpy._core.multiarray", "_reconstruct"): reconstruct, **extra}
 
     def find_class(self, module: str, name: str) -> Any:
         try:
@@ -111,30 +159,59 @@ class _RestrictedUnpickler(pickle.Unpickler):
         raise _Refused("persistent id")
 
 
-def _check_plain(obj: Any, path: str, inert: tuple[type, ...], depth: int = 0) -> None:
-    if depth > 20:
-        raise DataError(f"{path}: pickle nests too deeply")
-    if inert and isinstance(obj, inert):
-        _check_plain(vars(obj), path, inert, depth + 1)
-        return
-    if obj is None or isinstance(obj, (bool, int, float, complex, str, bytes)):
-        return
-    if isinstance(obj, np.ndarray):
-        if type(obj) is not np.ndarray or obj.dtype.hasobject:
-            raise DataError(f"{path}: refused array of type {type(obj).__name__} / dtype {obj.dtype}")
-        return
-    if isinstance(obj, np.generic):
-        return
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            _check_plain(key, path, inert, depth + 1)
-            _check_plain(value, path, inert, depth + 1)
-        return
-    if isinstance(obj, (list, tuple, set, frozenset)):
-        for value in obj:
-            _check_plain(value, path, inert, depth + 1)
-        return
-    raise DataError(f"{path}: refused object of type {type(obj).__name__}")
+class _Walk:
+    """Checks the unpickled value: plain types only, depth and tree size bounded, no cycles.
+
+    Each distinct object is visited once; a shared one adds its (memoized) tree size
+    again at every reference, so a few hundred bytes that describe 2**30 elements are
+    refused after a few dozen visits.
+    """
+
+    def __init__(self, path: str, inert: tuple[type, ...], max_elements: int) -> None:
+        self.path = path
+        self.inert = inert
+        self.max_elements = max_elements
+        self.sizes: dict[int, tuple[int, int]] = {}  # id → (tree size, height)
+        self.open: set[int] = set()
+
+    def size(self, obj: Any, depth: int = 0) -> tuple[int, int]:
+        if depth > MAX_DEPTH:
+            raise DataError(f"{self.path}: pickle nests deeper than {MAX_DEPTH} levels")
+        if obj is None or isinstance(obj, (bool, int, float, complex, str, bytes, np.generic)):
+            return 1, 0
+        if isinstance(obj, np.ndarray):
+            if type(obj) is not np.ndarray or obj.dtype.hasobject:
+                raise DataError(f"{self.path}: refused array of type {type(obj).__name__} / dtype {obj.dtype}")
+            return 1, 0
+        key = id(obj)
+        known = self.sizes.get(key)
+        if known is not None:
+            if depth + known[1] > MAX_DEPTH:
+                raise DataError(f"{self.path}: pickle nests deeper than {MAX_DEPTH} levels")
+            return known
+        if key in self.open:
+            raise DataError(f"{self.path}: pickle holds a container that contains itself")
+        self.open.add(key)
+        total, height = 1, 0
+        for child in self._children(obj):
+            n, h = self.size(child, depth + 1)
+            total += n
+            height = max(height, h + 1)
+            if total > self.max_elements:
+                raise DataError(f"{self.path}: pickle describes more than {self.max_elements:,} elements "
+                                "(shared references expand it far beyond its size); refused")
+        self.open.discard(key)
+        self.sizes[key] = (total, height)
+        return total, height
+
+    def _children(self, obj: Any) -> Any:
+        if self.inert and isinstance(obj, self.inert):
+            return [vars(obj)]
+        if isinstance(obj, dict):
+            return [x for pair in obj.items() for x in pair]
+        if isinstance(obj, (list, tuple, set, frozenset)):
+            return obj
+        raise DataError(f"{self.path}: refused object of type {type(obj).__name__}")
 
 
 def restricted_loads(data: bytes, *, name: str = "<pickle>", extra: Mapping[tuple[str, str], type] | None = None,
@@ -161,13 +238,13 @@ def restricted_loads(data: bytes, *, name: str = "<pickle>", extra: Mapping[tupl
     """
     extra = dict(extra or {})
     try:
-        obj = _RestrictedUnpickler(io.BytesIO(data), encoding=encoding, extra=extra).load()
+        obj = _RestrictedUnpickler(io.BytesIO(data), encoding=encoding, extra=extra, size=len(data)).load()
     except _Refused as exc:
         raise DataError(f"{name}: refused {exc} in pickle (only numpy arrays, dicts and scalars are loaded)") from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,
-            KeyError, UnicodeDecodeError, MemoryError, OverflowError) as exc:
+            KeyError, UnicodeDecodeError, MemoryError, OverflowError, struct.error) as exc:
         raise DataError(f"{name}: not a readable pickle of numpy arrays ({type(exc).__name__}: {exc})") from None
-    _check_plain(obj, name, tuple(extra.values()))
+    _Walk(name, tuple(extra.values()), max(len(data), MIN_ELEMENTS)).size(obj)
     return obj
 
 

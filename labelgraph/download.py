@@ -646,6 +646,25 @@ def _member_problem(name: str) -> str | None:
     return None
 
 
+def _check_name_conflicts(path: Path, names: list[str]) -> None:
+    """Refuse members that would land on the same path: a file twice, or a name both a file and a folder."""
+    files: set[str] = set()
+    folders: set[str] = set()
+    for name in names:
+        posix = name.replace("\\", "/")
+        parts = [p for p in posix.split("/") if p not in ("", ".")]
+        folders.update("/".join(parts[:i]) for i in range(1, len(parts)))
+        if posix.endswith("/"):
+            folders.add("/".join(parts))
+        elif "/".join(parts) in files:
+            raise DataError(f"{path}: member {name!r} appears twice in the archive")
+        else:
+            files.add("/".join(parts))
+    clash = sorted(files & folders)
+    if clash:
+        raise DataError(f"{path}: member {clash[0]!r} is both a file and a folder in the archive")
+
+
 def _wanted(name: str, members: tuple[str, ...] | None) -> bool:
     if members is None:
         return True
@@ -748,6 +767,7 @@ def _extract_zip(path: Path, tmp: Path, wanted: tuple[str, ...] | None) -> None:
                 problem = _member_problem(info.filename)
                 if problem:
                     raise DataError(f"{path}: refusing to extract member {info.filename!r} ({problem})")
+            _check_name_conflicts(path, [i.filename for i in infos])
             for info in infos:
                 zf.extract(info, tmp)
     except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
@@ -772,9 +792,15 @@ def _extract_tar(path: Path, tmp: Path, wanted: tuple[str, ...] | None) -> None:
                     problem = "device or fifo"
                 if problem:
                     raise DataError(f"{path}: refusing to extract member {m.name!r} ({problem})")
+            # a tar may repeat a file (the last copy wins, as tar itself does); a file/folder clash is refused
+            _check_name_conflicts(path, list(dict.fromkeys(m.name + ("/" if m.isdir() else "") for m in chosen)))
             if hasattr(tarfile, "data_filter"):
                 tf.extractall(tmp, members=chosen, filter="data")
-            else:  # pragma: no cover - Python < 3.11.4; members were checked above
+            else:  # pragma: no cover - Python < 3.10.12 / 3.11.4, no extraction filters
+                link = next((m for m in chosen if m.issym() or m.islnk()), None)
+                if link is not None:  # a link inside the archive can still lead out through another link
+                    raise DataError(f"{path}: refusing to extract link member {link.name!r} "
+                                    "(this Python has no tarfile extraction filter; use 3.10.12+ or 3.11.4+)")
                 tf.extractall(tmp, members=chosen)
     except (tarfile.TarError, EOFError, OSError) as exc:
         if isinstance(exc, DataError):

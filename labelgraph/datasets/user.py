@@ -23,16 +23,18 @@ sorted set of names seen; with one (names or a file), a name outside it is a
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import logging
 import os
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from ..errors import ConfigError
 from ..labelset import LabelSet
-from ._common import build_labelset, data_error, file_record, require_file, resolve_labels
+from ._common import (MAX_LINE_BYTES, build_labelset, check_label, data_error, file_record, raw_lines,
+                      require_file, resolve_labels, text_lines)
 
 __all__ = ["read_csv", "read_jsonl", "read_labelmatrix"]
 
@@ -66,6 +68,7 @@ class _Collector:
     def add(self, row: int, name: str, lineno: int) -> None:
         col = self.index.get(name)
         if col is None:
+            check_label(self.path, name, lineno)
             if self.fixed:
                 raise data_error(self.path, f"label {name!r} is not in the label list", lineno)
             col = self.index[name] = len(self.names)
@@ -120,8 +123,8 @@ def read_csv(path: str | os.PathLike[str], split: str | None = None, *, labels: 
     [[1, 1], [0, 1]]
     """
     path = require_file(path, "CSV file")
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
+    reader = csv.reader((text for _, text in text_lines(path, "CSV file")), delimiter=delimiter)
+    with _csv_errors(path, reader):
         numbered = ((reader.line_num, row) for row in reader if any(c.strip() for c in row))
         first_pair = next(numbered, None)
         if first_pair is None:
@@ -151,6 +154,18 @@ def read_csv(path: str | os.PathLike[str], split: str | None = None, *, labels: 
     return coll.finish(sample_ids, _source(path, "csv", name, split, labels, format="label lists"))
 
 
+@contextlib.contextmanager
+def _csv_errors(path: Path, reader: Any) -> Iterator[None]:
+    """Let a cell be as long as a line may be; a :mod:`csv` error becomes a DataError naming ``path:line``."""
+    previous = csv.field_size_limit(MAX_LINE_BYTES)
+    try:
+        yield
+    except csv.Error as exc:
+        raise data_error(path, f"not readable as CSV ({exc})", reader.line_num) from None
+    finally:
+        csv.field_size_limit(previous)
+
+
 def _is_one_hot(first: list[str], second: list[str] | None) -> bool:
     if len(first) < 2 or first[1].lower() in _LIST_HEADERS:
         return False
@@ -164,7 +179,7 @@ def _is_one_hot(first: list[str], second: list[str] | None) -> bool:
 
 def _read_one_hot(path: Path, header_line: int, header: list[str], rows: Any, labels: LabelsArg,
                   split: str | None, name: str | None) -> LabelSet:
-    names = header[1:]
+    names = [check_label(path, n, header_line) for n in header[1:]]
     if any(not n for n in names):
         raise data_error(path, "empty label name in the header", header_line)
     if len(set(names)) != len(names):
@@ -224,27 +239,26 @@ def read_jsonl(path: str | os.PathLike[str], split: str | None = None, *, labels
     coll = _Collector(path, labels)
     sample_ids: list[str] = []
     seen: dict[str, int] = {}
-    with open(path, "rb") as handle:
-        for lineno, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                raise data_error(path, f"invalid JSON: {exc}", lineno) from None
-            if not isinstance(obj, dict) or "id" not in obj or "labels" not in obj:
-                raise data_error(path, 'expected an object {"id": ..., "labels": [...]}', lineno)
-            sid, names = obj["id"], obj["labels"]
-            if not isinstance(sid, (str, int)) or isinstance(sid, bool):
-                raise data_error(path, f"id {sid!r} is not a string or integer", lineno)
-            if not isinstance(names, list) or not all(isinstance(x, str) for x in names):
-                raise data_error(path, "labels must be a list of strings", lineno)
-            sid = str(sid)
-            _check_id(path, sid, seen, lineno)
-            r = len(sample_ids)
-            sample_ids.append(sid)
-            for label in names:
-                coll.add(r, label, lineno)
+    for lineno, line in raw_lines(path, "JSON-lines file"):
+        if not line.strip():
+            continue
+        try:
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise data_error(path, f"invalid JSON: {exc}", lineno) from None
+        if not isinstance(obj, dict) or "id" not in obj or "labels" not in obj:
+            raise data_error(path, 'expected an object {"id": ..., "labels": [...]}', lineno)
+        sid, names = obj["id"], obj["labels"]
+        if not isinstance(sid, (str, int)) or isinstance(sid, bool):
+            raise data_error(path, f"id {str(sid)[:40]!r} is not a string or integer", lineno)
+        if not isinstance(names, list) or not all(isinstance(x, str) for x in names):
+            raise data_error(path, "labels must be a list of strings", lineno)
+        sid = str(sid)
+        _check_id(path, sid, seen, lineno)
+        r = len(sample_ids)
+        sample_ids.append(sid)
+        for label in names:
+            coll.add(r, label, lineno)
     return coll.finish(sample_ids, _source(path, "jsonl", name, split, labels))
 
 
@@ -287,41 +301,40 @@ def read_labelmatrix(path: str | os.PathLike[str], split: str | None = None, *,
     rows: list[int] = []
     cols: list[int] = []
     with_id: bool | None = True if indices else None
-    with open(path, encoding="utf-8-sig") as handle:
-        for lineno, line in enumerate(handle, 1):
-            tokens = line.replace(",", " ").split()
-            if not tokens:
-                continue
-            r = len(sample_ids)
-            if indices:
-                sid, values = tokens[0], tokens[1:]
-                for v in values:
-                    if not v.isdigit() or int(v) >= c:
-                        raise data_error(path, f"label index {v!r} is not in 0..{c - 1} ({path.name} has "
-                                               f"{c} labels)", lineno)
-                    rows.append(r)
-                    cols.append(int(v))
+    for lineno, line in text_lines(path, "label-matrix file"):
+        tokens = line.replace(",", " ").split()
+        if not tokens:
+            continue
+        r = len(sample_ids)
+        if indices:
+            sid, values = tokens[0], tokens[1:]
+            for v in values:
+                if not v.isdigit() or int(v) >= c:
+                    raise data_error(path, f"label index {v!r} is not in 0..{c - 1} ({path.name} has "
+                                           f"{c} labels)", lineno)
+                rows.append(r)
+                cols.append(int(v))
+        else:
+            if len(tokens) == c + 1:
+                this_id = True
+            elif len(tokens) == c:
+                this_id = False
             else:
-                if len(tokens) == c + 1:
-                    this_id = True
-                elif len(tokens) == c:
-                    this_id = False
-                else:
-                    raise data_error(path, f"{len(tokens)} values, expected {c} (one per label) or "
-                                           f"{c + 1} (a sample id first)", lineno)
-                if with_id is None:
-                    with_id = this_id
-                elif with_id != this_id:
-                    raise data_error(path, "rows mix lines with and without a sample id", lineno)
-                sid = tokens[0] if this_id else str(r)
-                values = tokens[1:] if this_id else tokens
-                for k, v in enumerate(values):
-                    if v == "1":
-                        rows.append(r)
-                        cols.append(k)
-                    elif v != "0":
-                        raise data_error(path, f"label {names[k]!r}: value {v!r} is not 0 or 1", lineno)
-            _check_id(path, sid, seen, lineno)
-            sample_ids.append(sid)
+                raise data_error(path, f"{len(tokens)} values, expected {c} (one per label) or "
+                                       f"{c + 1} (a sample id first)", lineno)
+            if with_id is None:
+                with_id = this_id
+            elif with_id != this_id:
+                raise data_error(path, "rows mix lines with and without a sample id", lineno)
+            sid = tokens[0] if this_id else str(r)
+            values = tokens[1:] if this_id else tokens
+            for k, v in enumerate(values):
+                if v == "1":
+                    rows.append(r)
+                    cols.append(k)
+                elif v != "0":
+                    raise data_error(path, f"label {names[k]!r}: value {v!r} is not 0 or 1", lineno)
+        _check_id(path, sid, seen, lineno)
+        sample_ids.append(sid)
     source = _source(path, "labelmatrix", name, split, labels, format="indices" if indices else "0/1 rows")
     return build_labelset(path, sample_ids, names, rows, cols, source)

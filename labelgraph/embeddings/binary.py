@@ -27,6 +27,7 @@ Examples
 from __future__ import annotations
 
 import logging
+import pickle
 import re
 from pathlib import Path
 from typing import Any, Collection, Iterable
@@ -158,7 +159,7 @@ class _SavedKeyedVectors:
 
     def __setstate__(self, state: Any) -> None:
         if not isinstance(state, dict):
-            raise DataError("a KeyedVectors pickle with an unexpected state")
+            raise pickle.UnpicklingError("a KeyedVectors state that is not a dict")
         self.__dict__.update(state)
 
 
@@ -194,11 +195,15 @@ def read_keyed_vectors(vf: VectorFile, wanted: Collection[str]) -> ScanResult:
     if state is None:
         raise DataError(f"{name}: not a gensim KeyedVectors file (the pickle holds a {type(obj).__name__}); "
                         "save model.wv, not the whole model")
-    keys = state.get("index_to_key") or state.get("index2word") or state.get("index2entity")
+    keys = next((state[k] for k in ("index_to_key", "index2word", "index2entity") if state.get(k) is not None), None)
     if keys is None and isinstance(state.get("vocab"), dict):
-        keys = sorted(state["vocab"], key=lambda k: getattr(state["vocab"][k], "index", 0))
+        keys = sorted(state["vocab"], key=lambda k: _vocab_index(state["vocab"][k]))
     if not isinstance(keys, list):
         raise DataError(f"{name}: a KeyedVectors pickle without index_to_key")
+    bad = next((i for i, key in enumerate(keys) if not isinstance(key, str)), None)
+    if bad is not None:
+        raise DataError(f"{name}: key {bad + 1} of index_to_key is not a string "
+                        f"({type(keys[bad]).__name__}: {keys[bad]!r:.60})")
     vectors = _vectors(vf, state, name)
     if vectors.ndim != 2 or vectors.shape[0] != len(keys):
         raise DataError(f"{name}: {len(keys)} keys but a vectors array of shape {vectors.shape}")
@@ -216,6 +221,11 @@ def read_keyed_vectors(vf: VectorFile, wanted: Collection[str]) -> ScanResult:
             res.lines[key] = i + 1
     res.lines_scanned = len(keys)
     return res
+
+
+def _vocab_index(entry: Any) -> int:
+    index = getattr(entry, "index", 0)
+    return index if isinstance(index, int) else 0
 
 
 def _vectors(vf: VectorFile, state: dict[str, Any], name: str) -> np.ndarray:

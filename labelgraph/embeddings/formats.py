@@ -263,9 +263,11 @@ def open_vectors(path: str | os.PathLike[str], member: str | None = None) -> Vec
         return VectorFile(path, None, _is_gzip(path))
     try:
         with zipfile.ZipFile(path) as archive:
-            infos = [i for i in archive.infolist() if not i.is_dir()]
+            everything = archive.infolist()
     except zipfile.BadZipFile as exc:
         raise DataError(f"{path}: damaged .zip archive ({exc})") from None
+    _check_member_names(path, [i.filename for i in everything])
+    infos = [i for i in everything if not i.is_dir()]
     names = [i.filename for i in infos]
     if member is not None:
         if member not in names:
@@ -286,6 +288,23 @@ def open_vectors(path: str | os.PathLike[str], member: str | None = None) -> Vec
     with zipfile.ZipFile(path) as archive, archive.open(member) as handle:
         gz = handle.read(2) == b"\x1f\x8b"
     return VectorFile(path, member, gz)
+
+
+def _check_member_names(path: Path, names: list[str]) -> None:
+    """Refuse a ``.zip`` whose member names are ambiguous: a name twice, or a name both a file and a folder.
+
+    Names with ``..`` or a leading ``/`` need no check: members are read by name, never extracted.
+    """
+    seen: set[str] = set()
+    folders = {n.rstrip("/") for n in names if n.endswith("/")}
+    for n in names:
+        folders.update(n[:i] for i in range(1, len(n)) if n[i] == "/")
+    for n in names:
+        if n in seen and not n.endswith("/"):
+            raise DataError(f"{path}: member {n!r} appears twice in the archive")
+        seen.add(n)
+        if not n.endswith("/") and n in folders:
+            raise DataError(f"{path}: member {n!r} is both a file and a folder in the archive")
 
 
 def detect_format(vf: VectorFile) -> str:
