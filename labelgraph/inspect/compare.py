@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._dense import check_dense
 from ..artifact import Artifact
 from ..errors import LabelMismatchError
 from .summary import graph_matrix, is_symmetric
@@ -95,6 +96,7 @@ def compare_graphs(a: Artifact, b: Artifact, *, top: int = 20) -> GraphCompariso
         alignment = "reordered"
     else:
         alignment = "partial"
+    check_dense(len(common), "compare")
     if a.labels != tuple(common):
         a = a.reorder(common)
     if b.labels != tuple(common):
