@@ -320,7 +320,7 @@ def _check_counts(path: Path, fmt: str, arrays: dict[str, np.ndarray], c: int) -
         raise _fail(path, "num_samples", f"N = {total} is negative")
     if n.size and n.max() > total:
         i = int(np.argmax(n))
-        raise _fail(path, "n", f"label {arrays['labels'][i]!r} occurs {int(n[i])} times in N = {total} samples")
+        raise _fail(path, "n", f"label {str(arrays['labels'][i])!r} occurs {int(n[i])} times in N = {total} samples")
     if fmt == "coo":
         rows, cols = arrays["row"], arrays["col"]
     else:
@@ -329,6 +329,6 @@ def _check_counts(path: Path, fmt: str, arrays: dict[str, np.ndarray], c: int) -
     over = data > np.minimum(n[rows], n[cols])
     if over.any():
         k = int(np.argmax(over))
-        a, b = arrays["labels"][rows[k]], arrays["labels"][cols[k]]
+        a, b = str(arrays["labels"][rows[k]]), str(arrays["labels"][cols[k]])
         raise _fail(path, "data", f"M[{a!r}, {b!r}] = {data[k]:g} exceeds min(n_i, n_j) = "
                                   f"{min(n[rows[k]], n[cols[k]]):g}; not co-occurrence counts")

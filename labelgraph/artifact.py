@@ -401,8 +401,9 @@ def require_same_labels(a: Sequence[str], b: Sequence[str], what_a: str = "first
     a, b = list(a), list(b)
     if a == b:
         return
-    only_a = [x for x in a if x not in set(b)]
-    only_b = [x for x in b if x not in set(a)]
+    set_a, set_b = set(a), set(b)
+    only_a = [x for x in a if x not in set_b]
+    only_b = [x for x in b if x not in set_a]
     if not only_a and not only_b and len(a) == len(b):
         pos = next(i for i, (x, y) in enumerate(zip(a, b)) if x != y)
         raise LabelMismatchError(

@@ -83,9 +83,10 @@ def compare_graphs(a: Artifact, b: Artifact, *, top: int = 20) -> GraphCompariso
     >>> c.edges_only_in_a, c.edges_only_in_b
     ((('x', 'z', 1.0),), (('y', 'z', 1.0),))
     """
-    common = [x for x in a.labels if x in set(b.labels)]
-    only_a = tuple(x for x in a.labels if x not in set(b.labels))
-    only_b = tuple(x for x in b.labels if x not in set(a.labels))
+    in_a, in_b = set(a.labels), set(b.labels)
+    common = [x for x in a.labels if x in in_b]
+    only_a = tuple(x for x in a.labels if x not in in_b)
+    only_b = tuple(x for x in b.labels if x not in in_a)
     if len(common) < 2:
         raise LabelMismatchError(
             f"the two graphs share {len(common)} label(s); nothing to compare "
