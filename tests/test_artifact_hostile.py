@@ -371,11 +371,10 @@ def test_small_members_have_a_cap(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def scene(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     from tests.conftest import require_shared
-
-    folder = require_shared("mulan", "scene")
-    out = tmp_path_factory.mktemp("scene")
     from labelgraph.datasets.arff import read_mulan
 
+    folder = require_shared("mulan") / "scene"
+    out = tmp_path_factory.mktemp("scene")
     ls = read_mulan(folder, "train")
     c = ls.num_labels
     graph = labelgraph.build_graph(ls.statistics(), "mlgcn", tau=0.3, p=0.25).save(out / "g.npz")
