@@ -269,6 +269,11 @@ def test_big_sparse_graph_loads_but_is_never_densified(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["summary"]["isolated"][:2] == ["l0", "l1"]
     assert time.monotonic() - start < 60
+    assert "dense limit" in big._repr_html_()
+    pytest.importorskip("matplotlib")
+    result = run_cli("plot", str(path), "--out", str(tmp_path / "big.png"), timeout=60)
+    assert result.returncode == 2 and "above the limit" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "big.png").exists()
 
 
 def test_dense_limit_follows_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -288,7 +293,7 @@ def test_million_label_statistics_are_refused_by_build_and_inspect(tmp_path: Pat
                      labels=labels, kind=np.array("statistics"), n=np.zeros(c, np.int64), num_samples=np.array(0))
     assert path.stat().st_size < 20 * 2**20
     for args in (["build", "--stats", str(path), "--kind", "binary", "--out", str(tmp_path / "out")],
-                 ["inspect", str(path)]):
+                 ["inspect", str(path)], ["sweep", "--kind", "binary", "--stats", str(path), "--tau", "0.3,0.4"]):
         result = run_cli(*args, timeout=120)
         assert result.returncode == 2, (args, result.returncode, result.stderr)
         assert "dense 1000000 x 1000000 matrix" in result.stderr and "Traceback" not in result.stderr
