@@ -14,7 +14,6 @@ Numeric code downstream trusts what passes.
 from __future__ import annotations
 
 import json
-import logging
 import math
 import zipfile
 from contextlib import ExitStack
@@ -29,7 +28,6 @@ from .errors import ArtifactError
 __all__ = ["KindRule", "KIND_RULES", "KNOWN_KINDS", "MAX_LABELS", "MAX_LABEL_CHARS", "MAX_META_BYTES",
            "read_arrays", "check_arrays", "parse_meta", "member_text"]
 
-log = logging.getLogger(__name__)
 
 #: Every artifact kind (SPEC §4), in the order the SPEC lists them.
 KNOWN_KINDS: tuple[str, ...] = (
@@ -227,7 +225,9 @@ def read_arrays(path: Path) -> dict[str, np.ndarray]:
             nnz = int(indptr[-1])
             index_keys = ("indices",)
         elif fmt == "coo":
-            nnz = need("row").shape[0] if len(need("row").shape) == 1 else -1
+            if len(need("row").shape) != 1:
+                raise _fail(path, "row", f"expected a 1-D array, got shape {headers['row'].shape}")
+            nnz = headers["row"].shape[0]
             index_keys = ("row", "col")
         else:
             raise _fail(path, "format", f"unsupported sparse format {fmt!r} (csr, csc or coo)")
@@ -238,11 +238,9 @@ def read_arrays(path: Path) -> dict[str, np.ndarray]:
         _expect(path, "data", need("data"), (nnz,), "biuf", "a real number type")
         if kind == "statistics":
             _expect(path, "n", need("n"), (c,), "biuf", "a number type")
-            if arrays.get("num_samples") is None:
-                need("num_samples")
-        for key in (*index_keys, "data", "n"):
-            if key in headers and key not in arrays and (key != "n" or kind == "statistics"):
-                arrays[key] = _read(path, key, headers[key])
+            need("num_samples")
+        for key in (*index_keys, "data", *(("n",) if kind == "statistics" else ())):
+            arrays[key] = _read(path, key, headers[key])
         return arrays
 
 
