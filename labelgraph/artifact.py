@@ -21,6 +21,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._atomic import atomic_write, check_writable
+from ._dense import check_dense
+from ._validate import KIND_RULES, KindRule, known_kinds
 from ._version import __version__
 from .errors import ArtifactError, LabelMismatchError
 
@@ -30,19 +32,10 @@ log = logging.getLogger(__name__)
 
 
 
-def _kinds() -> tuple[str, ...]:
-    """Every artifact kind (SPEC §4): statistics, each graph kind of the registry, embeddings."""
-    from .graphs.build import GRAPH_KINDS  # the registry imports this module, so it is read on use
-
-    return ("statistics", *GRAPH_KINDS, "embeddings")
-
-
 def __getattr__(name: str) -> Any:
     if name == "KINDS":  # derived from the graph-kind registry (labelgraph.graphs.build.STATISTICAL_KINDS)
-        return _kinds()
+        return known_kinds()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-_SPARSE_KEYS = ("data", "indices", "indptr", "shape", "format")
 
 
 def _canonical_csr(matrix: Any, dtype: np.dtype | type) -> sp.csr_matrix:
@@ -114,17 +107,21 @@ class Artifact:
 
     # -- construction -------------------------------------------------------------------------
     def __post_init__(self) -> None:
-        if self.kind not in _kinds():
-            raise ArtifactError(f"unknown artifact kind {self.kind!r} (known: {', '.join(_kinds())})")
+        if self.kind not in known_kinds():
+            raise ArtifactError(f"unknown artifact kind {self.kind!r} (known: {', '.join(known_kinds())})")
         labels = tuple(str(x) for x in self.labels)
         object.__setattr__(self, "labels", labels)
         if len(set(labels)) != len(labels):
-            dup = sorted({x for x in labels if labels.count(x) > 1})
+            from collections import Counter
+
+            dup = sorted(x for x, k in Counter(labels).items() if k > 1)
             raise ArtifactError(f"duplicate label names: {', '.join(dup[:5])}")
         c = len(labels)
         if self.kind == "embeddings":
             if self.vectors is None or self.vectors.ndim != 2 or self.vectors.shape[0] != c:
                 raise ArtifactError(f"embeddings need a {c} x d vectors array")
+            if self.vectors.shape[1] < 1:
+                raise ArtifactError("embeddings need vectors of width d >= 1, got d = 0")
             object.__setattr__(self, "vectors", np.ascontiguousarray(self.vectors, dtype=np.float32))
         else:
             if self.matrix is None or self.matrix.shape != (c, c):
@@ -189,13 +186,30 @@ class Artifact:
         """The matrix as a dense array (float32 for graphs, int64 for statistics, the vectors for embeddings)."""
         if self.kind == "embeddings":
             return np.array(self.vectors)
+        check_dense(self.num_labels, f"this {self.kind} artifact's to_dense()")
         return self.matrix.toarray()
+
+    def without_diagonal(self) -> "Artifact":
+        """The same graph with its diagonal set to zero (a knowledge graph's rule, SPEC §2.5).
+
+        Examples
+        --------
+        >>> Artifact.graph("knowledge", ["a", "b"], [[2, 1], [1, 0]]).without_diagonal().matrix.diagonal().tolist()
+        [0.0, 0.0]
+        """
+        if self.kind == "embeddings":
+            raise ArtifactError("an embeddings artifact has no diagonal")
+        matrix = self.matrix.tolil()
+        matrix.setdiag(0)
+        meta = {k: v for k, v in self.meta.items() if k != "content_hash"}
+        return replace(self, matrix=matrix.tocsr(), meta=meta)
 
     def conditional_probability(self) -> np.ndarray:
         """``P = M / n`` for a statistics artifact (SPEC §1); zero rows where ``n_i = 0``."""
         from .stats import conditional_probability
 
         self._require("statistics")
+        check_dense(self.num_labels, "P = M / n")
         return conditional_probability(self.matrix, self.n, labels=self.labels)
 
     def to_networkx(self, *, self_loops: bool = False):
@@ -388,6 +402,12 @@ def _json_default(value: Any) -> Any:
 def load(path: str | os.PathLike[str]) -> Artifact:
     """Open a ``.npz`` artifact (ours or any file in the SPEC §4 layout) without unpickling.
 
+    Every file is validated once, here (``docs/graphs.md``, "Validation at load"):
+    the zip members against their declared sizes, the sparse structure, finite
+    values and the per-kind rules of :data:`labelgraph._validate.KIND_RULES`.  A
+    file that fails raises :class:`~labelgraph.errors.ArtifactError` naming the
+    file and the member.
+
     Examples
     --------
     >>> import labelgraph
@@ -395,6 +415,8 @@ def load(path: str | os.PathLike[str]) -> Artifact:
     >>> stats.kind, stats.num_labels
     ('statistics', 80)
     """
+    from ._validate import check_arrays, member_text, parse_meta, read_arrays
+
     path = Path(path)
     if not path.is_file():
         raise ArtifactError(f"{path}: no such file")
@@ -403,50 +425,31 @@ def load(path: str | os.PathLike[str]) -> Artifact:
     if not magic.startswith(b"PK"):
         raise ArtifactError(f"{path}: not a readable .npz (not a zip archive)")
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise ArtifactError(f"{path}: holds pickled objects, which labelgraph never loads") from None
-        raise ArtifactError(f"{path}: not a readable .npz ({exc})") from None
-    except Exception as exc:  # zipfile.BadZipFile, OSError, EOFError …
+        arrays = read_arrays(path)
+    except ArtifactError:
+        raise
+    except Exception as exc:  # zipfile.BadZipFile (CRC), OSError, EOFError, zlib.error …
         raise ArtifactError(f"{path}: not a readable .npz ({type(exc).__name__}: {exc})") from None
-    for key in ("labels", "kind"):
-        if key not in arrays:
-            raise ArtifactError(f"{path}: missing key {key!r}; not a labelgraph artifact")
-    kind = str(arrays["kind"].item() if arrays["kind"].shape == () else arrays["kind"][0])
-    labels = tuple(str(x) for x in arrays["labels"].tolist())
-    meta: dict[str, Any] = {}
-    if "meta" in arrays:
-        try:
-            meta = json.loads(str(arrays["meta"].item()))
-        except (ValueError, TypeError) as exc:
-            raise ArtifactError(f"{path}: meta is not valid JSON ({exc})") from None
+    kind = member_text(path, "kind", arrays["kind"]).strip()
+    raw_labels = arrays["labels"].tolist()
+    labels = tuple(x.decode("utf-8", "replace") if isinstance(x, bytes) else x for x in raw_labels)
+    check_arrays(path, kind, arrays)
+    meta = parse_meta(path, arrays.get("meta"))
     stored_hash = meta.pop("content_hash", None)
     try:
         if kind == "embeddings":
-            if "vectors" not in arrays:
-                raise ArtifactError(f"{path}: an embeddings artifact needs a 'vectors' array")
             art = Artifact.embeddings(labels, arrays["vectors"], meta)
         else:
-            missing = [k for k in _SPARSE_KEYS if k not in arrays]
-            if missing:
-                raise ArtifactError(f"{path}: missing sparse-matrix keys {missing}")
-            fmt = arrays["format"].item()
-            fmt = fmt.decode("ascii") if isinstance(fmt, bytes) else str(fmt)
-            if fmt not in ("csr", "csc", "coo"):
-                raise ArtifactError(f"{path}: unsupported sparse format {fmt!r}")
-            shape = tuple(int(x) for x in arrays["shape"])
+            shape = (len(labels), len(labels))
+            fmt = member_text(path, "format", arrays["format"])
             if fmt == "coo":
                 matrix = sp.coo_matrix((arrays["data"], (arrays["row"], arrays["col"])), shape=shape)
             else:
                 ctor = sp.csr_matrix if fmt == "csr" else sp.csc_matrix
                 matrix = ctor((arrays["data"], arrays["indices"], arrays["indptr"]), shape=shape)
             if kind == "statistics":
-                for key in ("n", "num_samples"):
-                    if key not in arrays:
-                        raise ArtifactError(f"{path}: a statistics artifact needs {key!r}")
-                art = Artifact.statistics(labels, arrays["n"], matrix, int(arrays["num_samples"]), meta)
+                num_samples = int(arrays["num_samples"].ravel()[0])
+                art = Artifact.statistics(labels, arrays["n"].astype(np.int64), matrix, num_samples, meta)
             else:
                 art = Artifact.graph(kind, labels, matrix, meta)
     except ArtifactError as exc:
@@ -456,6 +459,9 @@ def load(path: str | os.PathLike[str]) -> Artifact:
         raise ArtifactError(f"{path}: inconsistent arrays ({exc})") from None
     if stored_hash is not None and stored_hash != art.content_hash:
         log.warning("%s: stored content hash differs from the arrays' (file modified after writing?)", path)
+    if KIND_RULES.get(kind, KindRule()).zero_diagonal and art.matrix.diagonal().any():
+        log.warning("%s: the %s matrix has a non-zero diagonal; it is dropped (SPEC: zero diagonal)", path, kind)
+        art = art.without_diagonal()
     return art
 
 
@@ -474,8 +480,9 @@ def require_same_labels(a: Sequence[str], b: Sequence[str], what_a: str = "first
     a, b = list(a), list(b)
     if a == b:
         return
-    only_a = [x for x in a if x not in set(b)]
-    only_b = [x for x in b if x not in set(a)]
+    set_a, set_b = set(a), set(b)
+    only_a = [x for x in a if x not in set_b]
+    only_b = [x for x in b if x not in set_a]
     if not only_a and not only_b and len(a) == len(b):
         pos = next(i for i, (x, y) in enumerate(zip(a, b)) if x != y)
         raise LabelMismatchError(

@@ -15,6 +15,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .._dense import check_dense
 from ..errors import ConfigError, DataError
 
 __all__ = [
@@ -175,6 +176,7 @@ def knowledge_graph(edges: Iterable[tuple[str, str, str, float]], concepts: Sequ
     rel_set = check_relations(relations)
     factor = check_multipliers(multipliers, rel_set)
     c = len(concepts)
+    check_dense(c, "knowledge graph")
     owners: dict[str, list[int]] = {}
     for i, group in enumerate(concepts):
         for concept in dict.fromkeys(concept_of(x) for x in group):

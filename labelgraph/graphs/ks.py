@@ -22,6 +22,7 @@ from typing import Any, Mapping, NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from .._dense import check_dense
 from .._version import __version__
 from ..artifact import Artifact, require_same_labels
 from ..errors import ArtifactError, ConfigError, DataError
@@ -117,6 +118,7 @@ def check_tau(value: float, name: str = "tau") -> float:
 
 
 def _dense(A: Any, name: str) -> np.ndarray:
+    check_dense(A.shape[0] if sp.issparse(A) else len(A), name)
     A = A.toarray() if sp.issparse(A) else np.asarray(A)
     A = np.asarray(A, dtype=np.float64)
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
@@ -340,8 +342,12 @@ def ks_artifact(stats: Artifact, knowledge: Artifact, *, lam: float, tau: float,
     p = check_unit("p", p)
     aligned = knowledge.labels != stats.labels
     knowledge = align_knowledge(stats.labels, knowledge, align=align)
+    A_K = knowledge.matrix
+    if A_K.diagonal().any():
+        log.warning("the knowledge graph has a non-zero diagonal; it is dropped (SPEC §2.5: zero diagonal)")
+        A_K = knowledge.without_diagonal().matrix
     A_S = statistical_adjacency(stats, stat_graph, stat_tau=stat_tau, p=p)
-    result = ks_graph(A_S, knowledge.matrix, parts=True, **params)
+    result = ks_graph(A_S, A_K, parts=True, **params)
     matrix = result.A_KS if raw else result.A_KS_hat
     meta = _ks_meta(stats, knowledge, params, stat_graph, stat_tau, p, aligned, raw)
     log.info("ks graph: lam=%g tau=%g eta=%g stat_graph=%s", params["lam"], params["tau"], params["eta"], stat_graph)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._dense import check_dense
 from ..artifact import Artifact
 from ..errors import LabelMismatchError
 from .summary import graph_matrix, is_symmetric
@@ -82,9 +83,10 @@ def compare_graphs(a: Artifact, b: Artifact, *, top: int = 20) -> GraphCompariso
     >>> c.edges_only_in_a, c.edges_only_in_b
     ((('x', 'z', 1.0),), (('y', 'z', 1.0),))
     """
-    common = [x for x in a.labels if x in set(b.labels)]
-    only_a = tuple(x for x in a.labels if x not in set(b.labels))
-    only_b = tuple(x for x in b.labels if x not in set(a.labels))
+    in_a, in_b = set(a.labels), set(b.labels)
+    common = [x for x in a.labels if x in in_b]
+    only_a = tuple(x for x in a.labels if x not in in_b)
+    only_b = tuple(x for x in b.labels if x not in in_a)
     if len(common) < 2:
         raise LabelMismatchError(
             f"the two graphs share {len(common)} label(s); nothing to compare "
@@ -95,6 +97,7 @@ def compare_graphs(a: Artifact, b: Artifact, *, top: int = 20) -> GraphCompariso
         alignment = "reordered"
     else:
         alignment = "partial"
+    check_dense(len(common), "compare")
     if a.labels != tuple(common):
         a = a.reorder(common)
     if b.labels != tuple(common):

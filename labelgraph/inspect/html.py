@@ -13,6 +13,7 @@ import io
 
 import numpy as np
 
+from .._dense import dense_limit
 from ..artifact import Artifact
 
 __all__ = ["TABLE_MAX_LABELS", "artifact_html", "html_heatmap"]
@@ -103,6 +104,8 @@ def artifact_html(artifact: Artifact) -> str:
     if artifact.kind != "embeddings":
         if artifact.num_labels <= TABLE_MAX_LABELS:
             picture = html_heatmap(artifact)
+        elif artifact.num_labels > dense_limit():
+            picture = f'<div style="color:#666">(no heatmap above {dense_limit():,} labels, the dense limit)</div>'
         else:
             picture = _png_heatmap(artifact) or '<div style="color:#666">(install matplotlib for a heatmap)</div>'
     names = ", ".join(html.escape(x) for x in artifact.labels)

@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from .._atomic import atomic_write, check_writable
+from .._dense import check_dense
 from ..artifact import Artifact
 from ..errors import ConfigError, missing_dependency
 from .summary import graph_matrix
@@ -45,6 +46,7 @@ def cluster_order(matrix: Any) -> np.ndarray:
     from scipy.cluster.hierarchy import leaves_list, linkage
     from scipy.spatial.distance import pdist
 
+    check_dense(matrix.shape[0] if sp.issparse(matrix) else len(matrix), "cluster_order")
     A = matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix, dtype=np.float64)
     c = A.shape[0]
     if c <= 2:
@@ -89,6 +91,7 @@ def draw_heatmap(ax: Any, artifact: Artifact, order: Sequence[int] | None = None
     >>> [t.get_text() for t in ax.get_xticklabels()]
     ['c', 'a', 'b']
     """
+    check_dense(artifact.num_labels, "heatmap")
     A = graph_matrix(artifact).toarray()
     order = cluster_order(A) if order is None else np.asarray(order, dtype=np.int64)
     shown = A[np.ix_(order, order)]
@@ -127,6 +130,7 @@ def draw_network(ax: Any, artifact: Artifact, *, seed: int = 0, min_weight: floa
     import networkx as nx
     from matplotlib.collections import LineCollection
 
+    check_dense(artifact.num_labels, "network drawing")
     A = graph_matrix(artifact).toarray()
     W = np.maximum(A, A.T)
     np.fill_diagonal(W, 0.0)
