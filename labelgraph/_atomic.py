@@ -101,7 +101,7 @@ def check_writable(path: str | os.PathLike[str], *, force: bool = False, differs
         else:
             reason = differs(path)
             if reason is not None and not force:
-                raise ArtifactError(f"{path}: already exists with other content ({reason}); "
+                raise ArtifactError(f"{path}: already exists and would change ({reason}); "
                                     "use --force to replace it")
     if path.parent.exists() and not path.parent.is_dir():
         raise ConfigError(f"{path.parent}: is a file, not an output folder")
@@ -319,6 +319,6 @@ def _byte_differs(data: bytes | memoryview) -> Differs:
             same = path.stat().st_size == len(data) and path.read_bytes() == bytes(data)
         except OSError:
             return "unreadable"
-        return None if same else "content"
+        return None if same else "different bytes"
 
     return differs
