@@ -28,7 +28,7 @@ def _neighbours(artifact: Artifact, label: str, k: int) -> dict[str, object]:
         outgoing = sorted(((artifact.labels[j], float(w)) for j, w in zip(row.col.tolist(), row.data.tolist())
                            if j != i), key=lambda t: (-t[1], t[0]))
     else:
-        outgoing = artifact.neighbors(label)
+        outgoing = artifact.neighbors(label, direction="out")
     return {"label": label, "degree": int(label_degrees(m)[i]), "self_weight": float(m[i, i]),
             "out": outgoing[:k], "in": incoming[:k]}
 

@@ -209,13 +209,44 @@ class Artifact:
         graph.graph["kind"] = self.kind
         return graph
 
-    def neighbors(self, label: str, k: int | None = None) -> list[tuple[str, float]]:
-        """The strongest out-neighbours of ``label`` (diagonal excluded), strongest first."""
+    def neighbors(self, label: str, k: int | None = None, *, direction: str = "both") -> list[tuple[str, float]]:
+        """The strongest neighbours of ``label`` (diagonal excluded), strongest first, ties by name.
+
+        Parameters
+        ----------
+        label : str
+        k : int, optional
+            How many to return (all by default).
+        direction : {"both", "out", "in"}
+            ``"out"``: row ``i``, the labels ``j`` with ``A_ij ≠ 0`` (what label ``i``
+            gathers from in ``Â·H``); ``"in"``: column ``i``, the labels that gather
+            from ``label``; ``"both"`` (default): either, weighted by the larger of
+            ``A_ij`` and ``A_ji``.  Graphs built from ``P`` are asymmetric: COCO's
+            ``person`` has no out-edges in the binary graph at τ = 0.4 (no label is
+            likely given person) but many in-edges.
+
+        Examples
+        --------
+        >>> g = Artifact.graph("binary", ["cat", "dog", "fox"], [[0, 0, 0], [1, 0, 0], [0.5, 0, 0]])
+        >>> g.neighbors("cat", direction="out")
+        []
+        >>> g.neighbors("cat")
+        [('dog', 1.0), ('fox', 0.5)]
+        """
         if self.kind == "embeddings":
             raise ArtifactError("an embeddings artifact has no neighbours")
+        if direction not in ("both", "out", "in"):
+            raise ArtifactError(f"direction must be 'both', 'out' or 'in', got {direction!r}")
         i = self.index(label)
-        row = self.matrix.getrow(i).tocoo()
-        pairs = [(self.labels[j], float(w)) for j, w in zip(row.col.tolist(), row.data.tolist()) if j != i]
+        weights: dict[int, float] = {}
+        if direction in ("out", "both"):
+            row = self.matrix.getrow(i).tocoo()
+            weights.update(zip(row.col.tolist(), row.data.tolist()))
+        if direction in ("in", "both"):
+            column = self.matrix.getcol(i).tocoo()
+            for j, w in zip(column.row.tolist(), column.data.tolist()):
+                weights[j] = max(weights[j], w) if j in weights else w
+        pairs = [(self.labels[j], float(w)) for j, w in weights.items() if j != i]
         pairs.sort(key=lambda t: (-t[1], t[0]))
         return pairs if k is None else pairs[:k]
 
