@@ -101,7 +101,10 @@ def compare(first: Path, second: Path, top: int, as_json: bool) -> None:
     """
     result = compare_graphs(load(first), load(second), top=top)
     if as_json:
-        echo_json({"first": str(first), "second": str(second), **result.as_dict()})
+        keys = {"common_labels": "num_common_labels", "edges_a": "num_edges_first", "edges_b": "num_edges_second",
+                "edges_common": "num_edges_common"}
+        echo_json({"first": str(first), "second": str(second),
+                   **{keys.get(k, k): v for k, v in result.as_dict().items()}})
         return
     spearman = "n/a" if result.spearman is None else f"{result.spearman:.4f}"
     rows = [

@@ -4,7 +4,7 @@ For each setting the graph the GCN consumes (what ``build`` saves by default:
 ``Â_KS`` for ``ks``, ``norm(B + I)`` for ``binary``, ``norm(A')`` for
 ``reweighted``, ML-GCN's ``Â`` for ``mlgcn``) is measured:
 
-* ``edges``, ``density``, ``isolated``, ``mean_degree``, ``max_degree``,
+* ``num_edges``, ``density``, ``isolated``, ``mean_degree``, ``max_degree``,
   ``components`` — as defined in :mod:`labelgraph.inspect.summary`;
 * ``spectral_gap`` — ``λ₁ − λ₂``, the two largest eigenvalues of ``Â`` (of its
   symmetric part ``(Â + Âᵀ) / 2`` when ``Â`` is not symmetric), by LAPACK's
@@ -56,7 +56,7 @@ from ..graphs.ks import (
 )
 from ..graphs.normalize import symmetric_normalize
 from ..graphs.statistical import check_unit
-from .summary import structure_measures
+from .summary import structure_measures as _structure_measures
 
 __all__ = [
     "MAX_SETTINGS",
@@ -256,16 +256,22 @@ def oversmoothing(matrix: Any, embeddings: Any, ks: Sequence[int] = (2, 4)) -> d
     return out
 
 
+def _measures(matrix: Any) -> dict[str, Any]:
+    """:func:`~labelgraph.inspect.summary.structure_measures` under the keys every command prints (``num_edges``)."""
+    row = _structure_measures(matrix)
+    return {("num_edges" if k == "edges" else k): v for k, v in row.items()}
+
+
 def graph_measures(matrix: Any, embeddings: Any | None = None, ks: Sequence[int] = (2, 4)) -> dict[str, Any]:
     """Every sweep measure of one C × C matrix (definitions in the module docstring).
 
     Examples
     --------
     >>> m = graph_measures([[0.5, 0.5, 0], [0.5, 0.5, 0], [0, 0, 1]])
-    >>> m["edges"], m["components"], round(m["spectral_gap"], 6)
+    >>> m["num_edges"], m["components"], round(m["spectral_gap"], 6)
     (2, 2, 0.0)
     """
-    row = structure_measures(matrix)
+    row = _measures(matrix)
     row["spectral_gap"] = spectral_gap(matrix)
     _note_unmeasured(row)
     if embeddings is not None:
@@ -381,7 +387,7 @@ def sweep(stats: Artifact, kind: str = "ks", *, knowledge: Artifact | None = Non
     >>> result = sweep(stats, "binary", tau="0.3:0.5:0.1")
     >>> [row["tau"] for row in result.rows]
     [0.3, 0.4, 0.5]
-    >>> result.rows[0]["edges"] >= result.rows[-1]["edges"]
+    >>> result.rows[0]["num_edges"] >= result.rows[-1]["num_edges"]
     True
     """
     if kind not in SWEEP_KINDS:
@@ -448,7 +454,7 @@ def _sweep_ks(stats: Artifact, knowledge: Artifact, axes: Mapping[str, tuple[flo
     A_S_hat = symmetric_normalize(A_S)
     A_K_hat = symmetric_normalize(knowledge.matrix)
     c = stats.num_labels
-    empty = structure_measures(np.identity(c))
+    empty = _measures(np.identity(c))
     for lam in axes["lam"]:
         A = _blend(A_S_hat, A_K_hat, lam)
         for tau in axes["tau"]:
@@ -460,10 +466,10 @@ def _sweep_ks(stats: Artifact, knowledge: Artifact, axes: Mapping[str, tuple[flo
                 if eta == 0.0:
                     row = dict(empty)
                 elif eta < 1.0:
-                    shared = shared or structure_measures(A_tau)
+                    shared = shared or _measures(A_tau)
                     row = dict(shared)
                 else:
-                    row = structure_measures(A_KS_hat)
+                    row = _measures(A_KS_hat)
                 row["spectral_gap"] = spectral_gap(A_KS_hat)
                 _note_unmeasured(row)
                 if E is not None:
