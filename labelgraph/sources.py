@@ -86,7 +86,7 @@ def resolve_statistics(dataset: str | None, *, stats: str | Path | None = None, 
 def output_stem(stats: Artifact, dataset: str | None = None) -> str:
     """The file-name stem for outputs: the statistics' dataset tag, plus the split when it is not the default.
 
-    A MULAN set is named after the set (``scene``, ``yeast``), not ``mulan``.
+    A MULAN set is named after the set and split of its file (``scene``, ``yeast_test``), not ``mulan``.
 
     Examples
     --------
@@ -98,10 +98,11 @@ def output_stem(stats: Artifact, dataset: str | None = None) -> str:
     'scene'
     """
     tag = str(stats.meta.get("dataset") or dataset or "dataset")
-    if tag == "mulan" and stats.meta.get("path"):
-        name = Path(str(stats.meta["path"])).name.split(".")[0]
-        tag = re.sub(r"-(train|test|val|trainval)$", "", name) or tag
     split = stats.meta.get("split")
+    if tag == "mulan" and stats.meta.get("path"):  # the set and split are in the file name: scene-test.arff
+        name = Path(str(stats.meta["path"])).name.split(".")[0]
+        match = re.fullmatch(r"(.+)-(train|test|val|trainval)", name)
+        tag, split = (match.group(1), match.group(2)) if match else (name or tag, split)
     if split and split not in ("train", "trainval"):
         tag = f"{tag}_{split}"
     return tag.replace("/", "_").replace("\\", "_").replace(" ", "_")
