@@ -86,10 +86,15 @@ def sweep(kind: str, dataset: str | None, stats_file: Path | None, knowledge: Pa
     result = run_sweep(stats, kind, knowledge=know, lam=lam, tau=tau, eta=eta, p=p, stat_graph=stat_graph,
                        stat_tau=stat_tau, embeddings=emb, align=align, yes=yes, save_dir=save_dir, stem=stem,
                        force=force, progress=progress_enabled(quiet))
-    if csv_out is not None:
-        result.to_csv(csv_out, force=force)
-    if json_out is not None:
-        result.to_json(json_out, force=force)
+    import json
+
+    from labelgraph._atomic import StagedWrites
+
+    with StagedWrites(force=force) as run:  # both files, or neither
+        if csv_out is not None:
+            run.add(csv_out, result.to_csv_text().encode())
+        if json_out is not None:
+            run.add(json_out, (json.dumps(result.to_document(), indent=2, default=str) + "\n").encode())
     if as_json:
         doc = result.to_document()
         doc.update(csv=str(csv_out) if csv_out else None, json=str(json_out) if json_out else None,

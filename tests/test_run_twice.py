@@ -141,6 +141,26 @@ def test_a_full_filesystem_leaves_no_output_of_the_run(tmp_path: Path) -> None:
     assert proc.stdout.splitlines() == ["exit=2"]  # ArtifactError's exit code; `ls -A` printed no file
 
 
+def test_an_os_error_in_atomic_write_is_one_artifact_error(tmp_path: Path) -> None:
+    script = textwrap.dedent("""
+        import resource, signal, sys
+        from labelgraph._atomic import atomic_write
+        from labelgraph.errors import ArtifactError
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (10_000, 10_000))
+        try:
+            with atomic_write(sys.argv[1]) as handle:
+                handle.write(b"x" * 100_000)
+        except ArtifactError as exc:
+            print(exc)
+    """)
+    target = tmp_path / "big.bin"
+    proc = subprocess.run([sys.executable, "-c", script, str(target)], capture_output=True, text=True, env=ENV,
+                          timeout=60)
+    assert proc.stdout.strip() == f"{target}: cannot write (File too large)", proc.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 WRITER = """
 import sys, time
 from labelgraph._atomic import atomic_write
