@@ -31,10 +31,10 @@ def _source_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Label-list file (labelmatrix, csv, jsonl readers)."),
         click.option("--num-samples", type=int, metavar="N", help="N for mlgcn-pkl files other than ML-GCN's own."),
         click.option("--download", is_flag=True, help="Download the official annotations into the cache first."),
-        click.option("--out", "-o", type=click.Path(file_okay=False), default="graphs", show_default=True,
+        click.option("--out", "-o", type=click.Path(), default="graphs", show_default=True,
                      help="Output folder."),
         click.option("--name", metavar="STEM", help="File-name stem (default: the dataset tag, e.g. coco2014)."),
-        click.option("--force", is_flag=True, help="Overwrite existing outputs."),
+        click.option("--force", is_flag=True, help="Replace existing outputs whose content would change."),
         click.option("--json", "as_json", is_flag=True, help="Print the result as JSON."),
         click.option("--quiet", "-q", is_flag=True, help="No progress bars."),
     ]
@@ -62,6 +62,18 @@ def _statistics(dataset: str | None, stats_file: str | None, root: str | None, a
             raise ConfigError(f"{flags} does not apply to dataset {dataset!r}")
     return resolve_statistics(dataset, stats=stats_file, root=root, annotations=annotations, split=split,
                               download=download, progress=progress_enabled(quiet), reader_options=given)
+
+
+def _output(out: str, name: str | None, stats: Any, dataset: str | None) -> tuple[Path, str]:
+    """The output folder (checked: not a file) and the file-name stem (checked: no folder part)."""
+    from labelgraph._atomic import check_stem
+    from labelgraph.errors import ConfigError
+    from labelgraph.sources import output_stem
+
+    out_dir = Path(out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"{out_dir}: is a file; --out needs a folder")
+    return out_dir, check_stem(name) if name is not None else output_stem(stats, dataset)
 
 
 def _parse_multipliers(values: tuple[str, ...]) -> dict[str, float]:
@@ -129,16 +141,19 @@ def build(kind: str, tau: float | None, p: float | None, raw: bool, store: str |
     """
     from labelgraph.errors import ConfigError
     from labelgraph.graphs import STATISTICAL_KINDS, build_graph, graph_filename
-    from labelgraph.sources import output_stem
+    from labelgraph.graphs.build import ks_variant
 
     kinds = [k.strip() for k in kind.split(",") if k.strip()]
     unknown = [k for k in kinds if k not in KIND_CHOICES]
     if unknown or not kinds:
         raise ConfigError(f"unknown --kind {', '.join(unknown) or kind!r} (known: {', '.join(KIND_CHOICES)})")
+    if name is not None:
+        from labelgraph._atomic import check_stem
+
+        check_stem(name)
     src = _statistics(**source)
     stats = src.stats
-    stem = name or output_stem(stats, source.get("dataset"))
-    out_dir = Path(out)
+    out_dir, stem = _output(out, name, stats, source.get("dataset"))
 
     plans: list[tuple[str, dict[str, float], Callable[[], Any]]] = []
     for k in kinds:
@@ -177,37 +192,37 @@ def build(kind: str, tau: float | None, p: float | None, raw: bool, store: str |
 
             plans.append((k, params, make))
 
-    from labelgraph._atomic import check_writable
+    from labelgraph.artifact import save_artifacts
+    from labelgraph.inspect.summary import structure_measures
 
     stats_path = out_dir / f"{stem}_statistics.npz"
     targets = [out_dir / graph_filename(stem, _file_kind(k, base, symmetrize),
-                                        {**params, **_modifiers(min_count, top_k)}, raw=raw)
+                                        {**params, **_modifiers(min_count, top_k)}, raw=raw,
+                                        variant=ks_variant(stat_graph) if k == "ks" else None)
                for k, params, _ in plans]
     write_stats = src.origin != "file"
-    artifacts = [(k, params, make()) for k, params, make in plans]  # every check before any write
-    for path in ([stats_path] if write_stats else []) + targets:
-        check_writable(path, force=force)
-
-    from labelgraph.inspect.summary import structure_measures
+    artifacts = [(k, params, make()) for k, params, make in plans]  # every graph is built before any write
+    saved = save_artifacts(([(stats, stats_path)] if write_stats else [])
+                           + [(art, path) for (_, _, art), path in zip(artifacts, targets)], force=force)
+    status = {path: state for path, state in saved}
 
     rows = []
-    if write_stats:
-        stats.save(stats_path, force=force)
     for (k, params, art), path in zip(artifacts, targets):
-        art.save(path, force=force)
         m = structure_measures(art.matrix)
-        rows.append({"kind": k, **{"params": " ".join(f"{n}={v:g}" for n, v in params.items())},
-                     "labels": art.num_labels, "samples": stats.num_samples, "edges": m["edges"],
+        rows.append({"kind": k, "params": " ".join(f"{n}={v:g}" for n, v in params.items()),
+                     "num_labels": art.num_labels, "num_samples": stats.num_samples, "num_edges": m["edges"],
                      "density": round(m["density"], 4), "isolated": m["isolated"], "max_degree": m["max_degree"],
-                     "path": str(path)})
+                     "path": str(path), "status": status[path]})
     if as_json:
         echo_json({"source": src.description, "origin": src.origin,
-                   "statistics": str(stats_path) if write_stats else source.get("stats_file"), "graphs": rows})
+                   "statistics": str(stats_path) if write_stats else source.get("stats_file"),
+                   "statistics_status": status[stats_path] if write_stats else None, "graphs": rows})
         return
     click.echo(f"source: {src.description}")
     if write_stats:
-        click.echo(f"statistics: {stats_path}")
-    headers = ["kind", "params", "labels", "samples", "edges", "density", "isolated", "max_degree", "path"]
+        click.echo(f"statistics: {stats_path} ({status[stats_path]})")
+    headers = ["kind", "params", "num_labels", "num_samples", "num_edges", "density", "isolated", "max_degree",
+               "path", "status"]
     click.echo(format_table(headers, [[r[h] for h in headers] for r in rows]))
 
 
@@ -262,20 +277,23 @@ def stats(out: str, name: str | None, force: bool, as_json: bool, **source: Any)
       labelgraph stats --dataset voc --root VOCdevkit --split trainval
       labelgraph stats --dataset csv --annotations my_labels.csv --name mydata
     """
-    from labelgraph._atomic import check_writable
-    from labelgraph.sources import output_stem
+    from labelgraph.artifact import save_artifacts
 
+    if name is not None:
+        from labelgraph._atomic import check_stem
+
+        check_stem(name)
     src = _statistics(**source)
     art = src.stats
-    path = Path(out) / f"{name or output_stem(art, source.get('dataset'))}_statistics.npz"
-    check_writable(path, force=force)
-    art.save(path, force=force)
-    info = {"source": src.description, "path": str(path), "labels": art.num_labels, "samples": art.num_samples,
-            "label_instances": int(art.n.sum()), "cooccurring_pairs": int(art.matrix.nnz // 2),
-            "content_hash": art.content_hash}
+    out_dir, stem = _output(out, name, art, source.get("dataset"))
+    path = out_dir / f"{stem}_statistics.npz"
+    [(_, status)] = save_artifacts([(art, path)], force=force)
+    info = {"source": src.description, "path": str(path), "status": status, "num_labels": art.num_labels,
+            "num_samples": art.num_samples, "label_instances": int(art.n.sum()),
+            "cooccurring_pairs": int(art.matrix.nnz // 2), "content_hash": art.content_hash}
     if as_json:
         echo_json(info)
         return
     click.echo(f"source: {src.description}")
-    click.echo(format_table(["labels", "samples", "label_instances", "cooccurring_pairs", "path"],
-                            [[info[k] for k in ("labels", "samples", "label_instances", "cooccurring_pairs", "path")]]))
+    columns = ("num_labels", "num_samples", "label_instances", "cooccurring_pairs", "path", "status")
+    click.echo(format_table(list(columns), [[info[k] for k in columns]]))

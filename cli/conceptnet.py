@@ -242,7 +242,7 @@ def stats(store: Path | None, as_json: bool) -> None:
     with Store(_store_path(store), readonly=True) as st:
         info = st.stats()
     if as_json:
-        echo_json(info)
+        echo_json({("num_edges" if k == "edges" else k): v for k, v in info.items()})
         return
     click.echo(f"store: {info['path']} ({info['bytes'] / 2**20:.1f} MiB, schema {info['schema_version']}, "
                f"revision {info['revision']})")

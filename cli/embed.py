@@ -84,9 +84,9 @@ def _aliases(dataset: str | None, pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--strict", is_flag=True, help="Check every line's field count, not only the lines parsed.")
 @click.option("--import-pkl", "import_pkl", type=click.Path(dir_okay=False, path_type=Path),
               help="Import an ML-GCN *_glove_word2vec.pkl instead (rows in the order of the labels given).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("embeddings"),
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("embeddings"),
               show_default=True, help="Output folder.")
-@click.option("--force", is_flag=True, help="Overwrite an existing output file.")
+@click.option("--force", is_flag=True, help="Replace an existing output file whose content would change.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def embed(dataset: str | None, labels_file: Path | None, from_artifact: Path | None, vectors: str | None,
@@ -106,21 +106,24 @@ def embed(dataset: str | None, labels_file: Path | None, from_artifact: Path | N
       labelgraph embed --import-pkl coco_glove_word2vec.pkl --labels coco_labels.txt
     """
     from labelgraph._atomic import check_writable
+    from labelgraph.artifact import save_artifacts
 
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"{out_dir}: is a file; --out needs a folder")
     labels, stem = _labels(dataset, labels_file, from_artifact)
     if import_pkl is not None:
         if vectors is not None:
             raise ConfigError("give either --vectors or --import-pkl, not both")
         from labelgraph.embeddings import import_mlgcn_pickle
 
-        out = check_writable(out_dir / f"{stem}_{_stem(import_pkl.name)}.npz", force=force)
+        out = check_writable(out_dir / f"{stem}_{_stem(import_pkl.name)}.npz", force=True)  # folder checks only
         art = import_mlgcn_pickle(import_pkl, labels)
-        art.save(out, force=force)
+        [(_, status)] = save_artifacts([(art, out)], force=force)
         if as_json:
-            echo_json({"path": str(out), "labels": len(labels), "dimension": art.vectors.shape[1]})
+            echo_json({"path": str(out), "status": status, "num_labels": len(labels), "dimension": art.vectors.shape[1]})
         else:
             click.echo(f"imported {art.vectors.shape[0]} x {art.vectors.shape[1]} vectors from {import_pkl}")
-            click.echo(f"wrote {out}")
+            click.echo(f"wrote {out}" if status != "unchanged" else f"{out} unchanged")
         return
     if vectors is None:
         raise ConfigError("--vectors PATH_OR_NAME is required (or --import-pkl FILE)")
@@ -132,14 +135,14 @@ def embed(dataset: str | None, labels_file: Path | None, from_artifact: Path | N
         vec_stem = _stem(Path(member).name if member else Path(vectors).name)
     else:
         vec_stem = vectors
-    out = check_writable(out_dir / f"{stem}_{vec_stem}.npz", force=force)
+    out = check_writable(out_dir / f"{stem}_{vec_stem}.npz", force=True)  # folder checks only
     art = embed_artifact(labels, vectors, format=fmt, oov=oov, seed=seed, progress=progress_enabled(quiet),
                          member=member, aliases=_aliases(dataset, alias_pairs), strict=strict)
-    art.save(out, force=force)
+    [(_, status)] = save_artifacts([(art, out)], force=force)
     if as_json:
-        echo_json({"path": str(out), **{k: art.meta[k] for k in ("source", "format", "dimension", "oov", "seed")},
+        echo_json({"path": str(out), "status": status, "num_labels": len(labels), **{k: art.meta[k] for k in ("source", "format", "dimension", "oov", "seed")},
                    "report": art.meta["report"]})
         return
     click.echo(EmbeddingReport.from_dict(art.meta["report"]).table())
-    click.echo(f"wrote {out}")
+    click.echo(f"wrote {out}" if status != "unchanged" else f"{out} unchanged")
 

@@ -28,7 +28,7 @@ def _neighbours(artifact: Artifact, label: str, k: int) -> dict[str, object]:
         outgoing = sorted(((artifact.labels[j], float(w)) for j, w in zip(row.col.tolist(), row.data.tolist())
                            if j != i), key=lambda t: (-t[1], t[0]))
     else:
-        outgoing = artifact.neighbors(label)
+        outgoing = artifact.neighbors(label, direction="out")
     return {"label": label, "degree": int(label_degrees(m)[i]), "self_weight": float(m[i, i]),
             "out": outgoing[:k], "in": incoming[:k]}
 
@@ -120,7 +120,10 @@ def compare(first: Path, second: Path, top: int, as_json: bool) -> None:
     """
     result = compare_graphs(load(first), load(second), top=top)
     if as_json:
-        echo_json({"first": str(first), "second": str(second), **result.as_dict()})
+        keys = {"common_labels": "num_common_labels", "edges_a": "num_edges_first", "edges_b": "num_edges_second",
+                "edges_common": "num_edges_common"}
+        echo_json({"first": str(first), "second": str(second),
+                   **{keys.get(k, k): v for k, v in result.as_dict().items()}})
         return
     spearman = "n/a" if result.spearman is None else f"{result.spearman:.4f}"
     rows = [

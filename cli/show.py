@@ -12,13 +12,13 @@ def artifact_summary(art: Any) -> dict[str, Any]:
     """A JSON-ready summary of an artifact (kind, size, parameters, provenance, measures)."""
     import numpy as np
 
-    info: dict[str, Any] = {"kind": art.kind, "labels": art.num_labels, "content_hash": art.content_hash}
+    info: dict[str, Any] = {"kind": art.kind, "num_labels": art.num_labels, "content_hash": art.content_hash}
     meta = {k: v for k, v in art.meta.items() if k != "content_hash"}
     if art.kind == "embeddings":
         info["dimension"] = int(art.vectors.shape[1])
         info["zero_rows"] = int(np.count_nonzero(~art.vectors.any(axis=1)))
     elif art.kind == "statistics":
-        info["samples"] = art.num_samples
+        info["num_samples"] = art.num_samples
         info["label_instances"] = int(art.n.sum())
         info["labels_per_sample"] = round(float(art.n.sum()) / max(art.num_samples, 1), 4)
         order = np.argsort(-art.n, kind="stable")
@@ -27,7 +27,7 @@ def artifact_summary(art: Any) -> dict[str, Any]:
     else:
         from labelgraph.inspect.summary import structure_measures
 
-        info.update(structure_measures(art.matrix))
+        info.update({("num_edges" if k == "edges" else k): v for k, v in structure_measures(art.matrix).items()})
     info["meta"] = meta
     return info
 

@@ -10,7 +10,7 @@ from labelgraph.errors import ConfigError
 from labelgraph.graphs.ks import STAT_GRAPHS
 from labelgraph.inspect.sweep import MAX_SETTINGS, SWEEP_KINDS, sweep as run_sweep
 
-from ._common import format_table, progress_enabled
+from ._common import echo_json, format_table, progress_enabled
 
 __all__ = ["sweep", "load_statistics"]
 
@@ -49,11 +49,12 @@ def load_statistics(dataset: str | None, stats_file: Path | None) -> tuple[Artif
 @click.option("--align", is_flag=True, help="Align knowledge and embeddings to the statistics' labels by name.")
 @click.option("--csv", "csv_out", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the rows as CSV.")
-@click.option("--json", "json_out", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Write the rows as JSON.")
+@click.option("--save-json", "json_out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the rows as JSON to this file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout (nothing else).")
 @click.option("--save", "save_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Also save every setting's graph artifact in this folder.")
-@click.option("--force", is_flag=True, help="Overwrite existing output files.")
+@click.option("--force", is_flag=True, help="Replace existing output files whose content would change.")
 @click.option("--yes", is_flag=True, help=f"Run a sweep of more than {MAX_SETTINGS:,} settings.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar, no table.")
 @click.option("--top-k", "top_k", default=None, help="top-k values (kinds built from statistics): a range or a list.")
@@ -62,11 +63,11 @@ def load_statistics(dataset: str | None, stats_file: Path | None) -> tuple[Artif
 def sweep(kind: str, dataset: str | None, stats_file: Path | None, knowledge: Path | None, lam: str | None,
           tau: str | None, eta: str | None, p: str | None, stat_graph: str, stat_tau: str | None,
           embeddings: Path | None, align: bool, csv_out: Path | None, json_out: Path | None,
-          save_dir: Path | None, force: bool, yes: bool, quiet: bool, top_k: str | None, min_count: str | None,
-          min_expected: str | None) -> None:
+          save_dir: Path | None, force: bool, as_json: bool, yes: bool, quiet: bool, top_k: str | None,
+          min_count: str | None, min_expected: str | None) -> None:
     """Graph measures for every setting of a parameter grid (statistics read once).
 
-    Each row: edges, density, isolated labels, mean degree, connected components,
+    Each row: num_edges, density, isolated labels, mean degree, connected components,
     spectral gap of the normalized graph, and with --embeddings the mean cosine
     similarity of the rows of Â^k·E for k = 2 and 4 (over-smoothing).
 
@@ -83,19 +84,29 @@ def sweep(kind: str, dataset: str | None, stats_file: Path | None, knowledge: Pa
     know = load(knowledge) if knowledge is not None else None
     emb = load(embeddings) if embeddings is not None else None
     for path in (csv_out, json_out):
-        if path is not None and path.exists() and not force:
-            raise ConfigError(f"{path}: already exists (use --force to overwrite)")
+        if path is not None and path.is_dir():
+            raise ConfigError(f"{path}: is a folder, not a file")
     result = run_sweep(stats, kind, knowledge=know, lam=lam, tau=tau, eta=eta, p=p, stat_graph=stat_graph,
                        stat_tau=stat_tau, embeddings=emb, align=align, yes=yes, save_dir=save_dir, stem=stem,
                        force=force, progress=progress_enabled(quiet), top_k=top_k, min_count=min_count,
                        min_expected=min_expected)
-    if csv_out is not None:
-        result.to_csv(csv_out, force=force)
-    if json_out is not None:
-        result.to_json(json_out, force=force)
-    if not quiet:
+    import json
+
+    from labelgraph._atomic import StagedWrites
+
+    with StagedWrites(force=force) as run:  # both files, or neither
+        if csv_out is not None:
+            run.add(csv_out, result.to_csv_text().encode())
+        if json_out is not None:
+            run.add(json_out, (json.dumps(result.to_document(), indent=2, default=str) + "\n").encode())
+    if as_json:
+        doc = result.to_document()
+        doc.update(csv=str(csv_out) if csv_out else None, json=str(json_out) if json_out else None,
+                   saved=[str(p) for p in result.saved])
+        echo_json(doc)
+    elif not quiet:
         columns = result.columns
-        click.echo(format_table(columns, [[row[c] for c in columns] for row in result.rows]))
+        click.echo(format_table(columns, [[row.get(c) for c in columns] for row in result.rows]))
         for path in (csv_out, json_out):
             if path is not None:
                 click.echo(f"wrote {path}")

@@ -20,13 +20,12 @@ from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from ._atomic import atomic_write, check_writable
 from ._dense import check_dense
 from ._validate import KIND_RULES, KindRule, known_kinds
 from ._version import __version__
 from .errors import ArtifactError, LabelMismatchError
 
-__all__ = ["Artifact", "KINDS", "load", "require_same_labels", "content_hash"]
+__all__ = ["Artifact", "KINDS", "load", "require_same_labels", "content_hash", "save_artifacts"]
 
 log = logging.getLogger(__name__)
 
@@ -234,13 +233,44 @@ class Artifact:
         graph.graph["kind"] = self.kind
         return graph
 
-    def neighbors(self, label: str, k: int | None = None) -> list[tuple[str, float]]:
-        """The strongest out-neighbours of ``label`` (diagonal excluded), strongest first."""
+    def neighbors(self, label: str, k: int | None = None, *, direction: str = "both") -> list[tuple[str, float]]:
+        """The strongest neighbours of ``label`` (diagonal excluded), strongest first, ties by name.
+
+        Parameters
+        ----------
+        label : str
+        k : int, optional
+            How many to return (all by default).
+        direction : {"both", "out", "in"}
+            ``"out"``: row ``i``, the labels ``j`` with ``A_ij ≠ 0`` (what label ``i``
+            gathers from in ``Â·H``); ``"in"``: column ``i``, the labels that gather
+            from ``label``; ``"both"`` (default): either, weighted by the larger of
+            ``A_ij`` and ``A_ji``.  Graphs built from ``P`` are asymmetric: COCO's
+            ``person`` has no out-edges in the binary graph at τ = 0.4 (no label is
+            likely given person) but many in-edges.
+
+        Examples
+        --------
+        >>> g = Artifact.graph("binary", ["cat", "dog", "fox"], [[0, 0, 0], [1, 0, 0], [0.5, 0, 0]])
+        >>> g.neighbors("cat", direction="out")
+        []
+        >>> g.neighbors("cat")
+        [('dog', 1.0), ('fox', 0.5)]
+        """
         if self.kind == "embeddings":
             raise ArtifactError("an embeddings artifact has no neighbours")
+        if direction not in ("both", "out", "in"):
+            raise ArtifactError(f"direction must be 'both', 'out' or 'in', got {direction!r}")
         i = self.index(label)
-        row = self.matrix.getrow(i).tocoo()
-        pairs = [(self.labels[j], float(w)) for j, w in zip(row.col.tolist(), row.data.tolist()) if j != i]
+        weights: dict[int, float] = {}
+        if direction in ("out", "both"):
+            row = self.matrix.getrow(i).tocoo()
+            weights.update(zip(row.col.tolist(), row.data.tolist()))
+        if direction in ("in", "both"):
+            column = self.matrix.getcol(i).tocoo()
+            for j, w in zip(column.row.tolist(), column.data.tolist()):
+                weights[j] = max(weights[j], w) if j in weights else w
+        pairs = [(self.labels[j], float(w)) for j, w in weights.items() if j != i]
         pairs.sort(key=lambda t: (-t[1], t[0]))
         return pairs if k is None else pairs[:k]
 
@@ -291,8 +321,60 @@ class Artifact:
             arrays["num_samples"] = np.array(self.num_samples, dtype=np.int64)
         return arrays
 
+    def _npz_bytes(self) -> bytes:
+        meta = dict(self.meta)
+        meta.setdefault("labelgraph_version", __version__)
+        arrays = self._arrays()
+        arrays["meta"] = np.array(json.dumps(meta, sort_keys=True, default=_json_default))
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        return buffer.getvalue()
+
+    def differences(self, path: str | os.PathLike[str]) -> str | None:
+        """How the artifact in ``path`` differs from this one, or None when the content hashes agree.
+
+        The phrase names what differs: ``kind``, ``labels``, ``parameters`` (the
+        meta values that are not provenance), ``number of entries``, else ``values``.
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "g.npz"
+        >>> a = Artifact.graph("binary", ["a", "b"], [[0, 1], [1, 0]], {"tau": 0.4})
+        >>> _ = a.save(p)
+        >>> a.differences(p) is None
+        True
+        >>> Artifact.graph("binary", ["a", "b"], [[0, 1], [0, 0]], {"tau": 0.5}).differences(p)
+        'parameters: tau 0.4 -> 0.5; number of entries 2 -> 1'
+        """
+        try:
+            old = load(path)
+        except ArtifactError:
+            return "not a readable labelgraph artifact"
+        if old.content_hash == self.content_hash:
+            return None
+        parts: list[str] = []
+        if old.kind != self.kind:
+            parts.append(f"kind {old.kind} -> {self.kind}")
+        if old.labels != self.labels:
+            parts.append(f"labels ({old.num_labels} -> {self.num_labels})" if old.num_labels != self.num_labels
+                         else "labels (names or order)")
+        changed = [k for k in sorted(set(old.meta) | set(self.meta))
+                   if k not in _PROVENANCE and old.meta.get(k) != self.meta.get(k)]
+        if changed:
+            parts.append("parameters: " + ", ".join(f"{k} {old.meta.get(k)} -> {self.meta.get(k)}"
+                                                    for k in changed[:5]))
+        size = {id(x): x.vectors.size if x.kind == "embeddings" else x.matrix.nnz for x in (old, self)}
+        if size[id(old)] != size[id(self)]:
+            parts.append(f"number of entries {size[id(old)]} -> {size[id(self)]}")
+        return "; ".join(parts) or "values"
+
     def save(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
-        """Write the artifact atomically to ``path`` (a ``.npz``); refuse to overwrite without ``force``.
+        """Write the artifact atomically to ``path`` (a ``.npz``).
+
+        An existing file with the same content (same content hash) is left as it is;
+        one that would change needs ``force`` (the error says what differs).  An OS
+        error while writing (disk full, …) is an :class:`ArtifactError` naming ``path``.
 
         Examples
         --------
@@ -301,17 +383,11 @@ class Artifact:
         >>> a = Artifact.graph("binary", ["a", "b"], [[0, 1], [1, 0]])
         >>> load(a.save(p)).labels
         ('a', 'b')
+        >>> a.save(p) == p  # the same content again: not an error
+        True
         """
-        path = check_writable(path, force=force)
-        meta = dict(self.meta)
-        meta.setdefault("labelgraph_version", __version__)
-        arrays = self._arrays()
-        arrays["meta"] = np.array(json.dumps(meta, sort_keys=True, default=_json_default))
-        buffer = io.BytesIO()
-        np.savez_compressed(buffer, **arrays)
-        with atomic_write(path) as handle:
-            handle.write(buffer.getbuffer())
-        return path
+        return save_artifacts([(self, path)], force=force)[0][0]
+
 
     # -- into deep-learning code (torch imported here only) ---------------------------------------
     def _edges(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -387,6 +463,40 @@ class Artifact:
         graph = dgl.graph((edge_index[0], edge_index[1]), num_nodes=self.num_labels)
         graph.edata["weight"] = edge_weight
         return graph
+
+
+#: Meta keys that record where an artifact came from, not what it holds.
+_PROVENANCE = frozenset({"content_hash", "labelgraph_version", "source", "files", "created", "statistics_hash",
+                         "knowledge_hash", "embeddings_hash", "path", "origin", "reader"})
+
+
+def save_artifacts(items: Iterable[tuple["Artifact", str | os.PathLike[str]]], *,
+                   force: bool = False) -> list[tuple[Path, str]]:
+    """Save several artifacts as one unit: either every file is written, or none of them.
+
+    Returns ``(path, status)`` pairs, status ``"new"``, ``"replaced"`` or ``"unchanged"``
+    (see :meth:`Artifact.save` for the rules on existing files).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> a = Artifact.graph("binary", ["a", "b"], [[0, 1], [1, 0]])
+    >>> [s for _, s in save_artifacts([(a, d / "a.npz"), (a, d / "b.npz")])]
+    ['new', 'new']
+    >>> [s for _, s in save_artifacts([(a, d / "a.npz")])]
+    ['unchanged']
+    """
+    from ._atomic import StagedWrites
+
+    out: list[tuple[Path, str]] = []
+    with StagedWrites(force=force) as run:
+        for art, path in items:
+            path = Path(path)
+            reason = art.differences(path) if path.is_file() else None
+            data = b"" if path.is_file() and reason is None else art._npz_bytes()
+            out.append((path, run.add(path, data, differs=lambda _, r=reason: r)))
+    return out
 
 
 def _json_default(value: Any) -> Any:

@@ -5,6 +5,7 @@ The CLI's ``build`` and ``stats`` call :func:`resolve_statistics`; so can a note
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,14 +86,23 @@ def resolve_statistics(dataset: str | None, *, stats: str | Path | None = None, 
 def output_stem(stats: Artifact, dataset: str | None = None) -> str:
     """The file-name stem for outputs: the statistics' dataset tag, plus the split when it is not the default.
 
+    A MULAN set is named after the set and split of its file (``scene``, ``yeast_test``), not ``mulan``.
+
     Examples
     --------
     >>> import labelgraph
     >>> output_stem(labelgraph.load(labelgraph.bundled_path("coco")))
     'coco2014'
+    >>> output_stem(Artifact.statistics(["a"], [1], [[0]], 1, {"dataset": "mulan",
+    ...     "path": "/data/mulan/scene-train.arff.gz", "split": "train"}))
+    'scene'
     """
     tag = str(stats.meta.get("dataset") or dataset or "dataset")
     split = stats.meta.get("split")
+    if tag == "mulan" and stats.meta.get("path"):  # the set and split are in the file name: scene-test.arff
+        name = Path(str(stats.meta["path"])).name.split(".")[0]
+        match = re.fullmatch(r"(.+)-(train|test|val|trainval)", name)
+        tag, split = (match.group(1), match.group(2)) if match else (name or tag, split)
     if split and split not in ("train", "trainval"):
         tag = f"{tag}_{split}"
-    return tag.replace("/", "_").replace(" ", "_")
+    return tag.replace("/", "_").replace("\\", "_").replace(" ", "_")

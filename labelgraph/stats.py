@@ -59,7 +59,8 @@ def cooccurrence_counts(Y: Any) -> tuple[np.ndarray, sp.csr_matrix]:
 def conditional_probability(M: Any, n: Any, labels: Sequence[str] | None = None) -> np.ndarray:
     """``P_ij = P(L_j | L_i) = M_ij / n_i`` as a dense float64 C × C array.
 
-    A label with ``n_i = 0`` gets a zero row and a warning naming it.
+    A label with ``n_i = 0`` gets a zero row and a warning naming it (the first 10
+    names, then how many more); the same set of labels is warned about once per process.
 
     Examples
     --------
@@ -71,12 +72,24 @@ def conditional_probability(M: Any, n: Any, labels: Sequence[str] | None = None)
     n = np.asarray(n, dtype=np.float64)
     zero = n == 0
     if zero.any():
-        names = [labels[i] if labels is not None else str(i) for i in np.flatnonzero(zero)]
-        log.warning("labels with no sample get a zero row in P: %s", ", ".join(names[:20]))
+        _warn_no_sample([labels[i] if labels is not None else f"label {i}" for i in np.flatnonzero(zero)])
     safe = np.where(zero, 1.0, n)
     P = M.astype(np.float64) / safe[:, None]
     P[zero] = 0.0
     return P
+
+
+_WARNED: set[tuple[str, ...]] = set()
+
+
+def _warn_no_sample(names: list[str]) -> None:
+    key = tuple(names)
+    if key in _WARNED:
+        return
+    _WARNED.add(key)
+    shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+    noun = "1 label has" if len(names) == 1 else f"{len(names)} labels have"
+    log.warning("%s no sample and get%s a zero row in P: %s", noun, "s" if len(names) == 1 else "", shown)
 
 
 def label_statistics(labelset: Any, meta: dict[str, Any] | None = None) -> Artifact:

@@ -104,11 +104,16 @@ def test_bad_files(tmp_path, content, match):
         load(tmp_path / "absent.npz")
 
 
-def test_existing_output_needs_force(tmp_path):
+def test_existing_output_needs_force_only_when_it_would_change(tmp_path):
     path = _stats().save(tmp_path / "s.npz")
-    with pytest.raises(ArtifactError, match="--force"):
-        _stats().save(path)
-    _stats().save(path, force=True)
+    before = path.read_bytes()
+    assert _stats().save(path) == path and path.read_bytes() == before  # same content: nothing to do
+    other = Artifact.graph("binary", _stats().labels, np.zeros((3, 3)))
+    with pytest.raises(ArtifactError, match=r"would change \(kind statistics -> binary.*--force"):
+        other.save(path)
+    assert path.read_bytes() == before
+    other.save(path, force=True)
+    assert load(path).kind == "binary"
 
 
 def test_label_checks():

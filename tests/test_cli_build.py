@@ -43,7 +43,7 @@ def test_build_bundled_coco(tmp_path):
     got = labelgraph.load(tmp_path / "coco2014_binary_t0.4.npz")
     np.testing.assert_allclose(got.to_dense(), _norm(B + np.eye(80)), atol=1e-6)
     row = {r["kind"]: r for r in out["graphs"]}["binary"]
-    assert row["edges"] == int(B.sum()) and row["labels"] == 80 and row["samples"] == 82081
+    assert row["num_edges"] == int(B.sum()) and row["num_labels"] == 80 and row["num_samples"] == 82081
     assert row["isolated"] == int(((B + B.T).sum(axis=1) == 0).sum())
 
 
@@ -65,15 +65,18 @@ def test_raw_flag_saves_unnormalized(tmp_path):
 
 
 def test_existing_output_without_force_changes_nothing(tmp_path):
-    assert run("build", "--dataset", "voc", "--kind", "binary", "--out", str(tmp_path)).exit_code == 0
     target = tmp_path / "voc2007_binary_t0.4.npz"
+    other = labelgraph.build_graph(labelgraph.load(labelgraph.bundled_path("voc")), "binary", tau=0.5)
+    other.save(target)  # a file under the name this build writes, with other content
     before = target.read_bytes()
     res = run("build", "--dataset", "voc", "--kind", "binary,reweighted", "--out", str(tmp_path))
     assert res.exit_code != 0
-    assert "already exists" in res.output and "--force" in res.output
+    assert "already exists and would change (parameters: tau 0.5 -> 0.4" in res.output and "--force" in res.output
     assert target.read_bytes() == before
     assert not (tmp_path / "voc2007_reweighted_t0.4_p0.2.npz").exists()
+    assert not (tmp_path / "voc2007_statistics.npz").exists()
     assert run("build", "--dataset", "voc", "--kind", "binary", "--out", str(tmp_path), "--force").exit_code == 0
+    assert labelgraph.load(target).meta["tau"] == 0.4
 
 
 @pytest.mark.parametrize("args,message", [
@@ -117,9 +120,9 @@ def test_stats_and_show(tmp_path):
     info = json.loads(res.output)
     path = Path(info["path"])
     stats = labelgraph.load(path)
-    assert info["label_instances"] == int(stats.n.sum()) and info["samples"] == 5011
+    assert info["label_instances"] == int(stats.n.sum()) and info["num_samples"] == 5011
     shown = json.loads(run("show", str(path), "--json").output)
-    assert shown["kind"] == "statistics" and shown["samples"] == 5011
+    assert shown["kind"] == "statistics" and shown["num_samples"] == 5011
     assert shown["most_frequent"][0][0] == "person"
     res = run("show", str(tmp_path / "absent.npz"))
     assert res.exit_code != 0 and "no such file" in res.output

@@ -116,7 +116,7 @@ def test_stats(fetched, runner: CliRunner) -> None:
     result = runner.invoke(cli, ["conceptnet", "stats", "--store", str(store), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert data["edges"] == 6 and data["concepts_complete"] == 6
+    assert data["num_edges"] == 6 and data["concepts_complete"] == 6
     assert data["edges_by_relation"] == {"RelatedTo": 2, "AtLocation": 1, "Antonym": 1, "IsA": 1, "UsedFor": 1}
     text = runner.invoke(cli, ["conceptnet", "stats", "--store", str(store)]).output
     assert "edges: 6; concepts fetched complete: 6, partial: 0" in text

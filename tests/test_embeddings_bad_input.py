@@ -176,9 +176,14 @@ def test_existing_output_is_not_overwritten(tmp_path):
     p.write_text(GOOD)
     assert embed(tmp_path, p).exit_code == 0
     before = (tmp_path / "out" / "labels_v.npz").read_bytes()
+    res = embed(tmp_path, p)  # the same vectors again: the file is unchanged, not an error
+    assert res.exit_code == 0 and "labels_v.npz unchanged" in res.stdout
+    p.write_text(GOOD.replace("cat 1 2 3", "cat 7 8 9"))
     res = embed(tmp_path, p)
-    assert res.exit_code != 0 and "already exists" in res.stderr
+    assert res.exit_code != 0 and "already exists and would change" in res.stderr
     assert (tmp_path / "out" / "labels_v.npz").read_bytes() == before
+    assert embed(tmp_path, p, "--force").exit_code == 0
+    assert (tmp_path / "out" / "labels_v.npz").read_bytes() != before
 
 
 def test_library_error_type(tmp_path):

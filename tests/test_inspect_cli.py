@@ -51,7 +51,7 @@ def test_sweep_ks_writes_csv_json_and_artifacts(tmp_path, coco, files) -> None:
     knowledge, paths = files
     out = run("sweep", "--kind", "ks", "--dataset", "coco", "--knowledge", paths["knowledge"],
               "--lam", "0.2:0.8:0.3", "--tau", "0.01,0.02", "--eta", "0.4",
-              "--csv", tmp_path / "s.csv", "--json", tmp_path / "s.json", "--save", tmp_path / "graphs", "-q")
+              "--csv", tmp_path / "s.csv", "--save-json", tmp_path / "s.json", "--save", tmp_path / "graphs", "-q")
     assert out.exit_code == 0, out.output
     with open(tmp_path / "s.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -60,7 +60,7 @@ def test_sweep_ks_writes_csv_json_and_artifacts(tmp_path, coco, files) -> None:
     for r in rows:
         art = ks_artifact(coco, knowledge, lam=float(r["lam"]), tau=float(r["tau"]), eta=0.4)
         expected = graph_measures(art.matrix)
-        assert int(r["edges"]) == expected["edges"] and int(r["components"]) == expected["components"]
+        assert int(r["num_edges"]) == expected["num_edges"] and int(r["components"]) == expected["components"]
         assert float(r["spectral_gap"]) == pytest.approx(expected["spectral_gap"], abs=1e-5)
     assert len(json.loads((tmp_path / "s.json").read_text())["rows"]) == 6
     saved = sorted(p.name for p in (tmp_path / "graphs").iterdir())
@@ -71,7 +71,7 @@ def test_sweep_prints_a_table(files) -> None:
     out = run("sweep", "--kind", "binary", "--dataset", "voc", "--tau", "0.3,0.4")
     assert out.exit_code == 0
     header = out.output.splitlines()[0].split()
-    assert header[:3] == ["tau", "edges", "density"] and "spectral_gap" in header
+    assert header[:3] == ["tau", "num_edges", "density"] and "spectral_gap" in header
     assert len(out.output.strip().splitlines()) == 4
 
 
@@ -80,7 +80,7 @@ def test_sweep_from_a_statistics_file_with_embeddings(tmp_path, coco) -> None:
     emb = Artifact.embeddings(coco.labels, np.random.default_rng(0).normal(size=(80, 16)))
     emb_path = emb.save(tmp_path / "emb.npz")
     out = run("sweep", "--kind", "reweighted", "--stats", stats_path, "--tau", "0.05", "--p", "0.2",
-              "--embeddings", emb_path, "--json", tmp_path / "s.json", "-q")
+              "--embeddings", emb_path, "--save-json", tmp_path / "s.json", "-q")
     assert out.exit_code == 0, out.output
     row = json.loads((tmp_path / "s.json").read_text())["rows"][0]
     assert row["oversmoothing_k2"] < row["oversmoothing_k4"]

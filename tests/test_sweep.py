@@ -15,7 +15,7 @@ from labelgraph.errors import ArtifactError, ConfigError, LabelMismatchError
 from labelgraph.graphs.ks import ks_artifact
 from labelgraph.inspect.sweep import graph_measures, oversmoothing, parse_values, spectral_gap, sweep
 
-MEASURES_EXACT = ("edges", "density", "isolated", "mean_degree", "max_degree", "components")
+MEASURES_EXACT = ("num_edges", "density", "isolated", "mean_degree", "max_degree", "components")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -94,7 +94,7 @@ def test_graph_measures_against_networkx() -> None:
     D.add_nodes_from(range(12))
     D.add_edges_from((i, j) for i, j in zip(*np.nonzero(A)) if i != j)
     G = D.to_undirected()
-    assert m["edges"] == D.number_of_edges()  # per direction
+    assert m["num_edges"] == D.number_of_edges()  # per direction
     assert m["density"] == pytest.approx(nx.density(D))
     assert m["components"] == nx.number_weakly_connected_components(D)
     assert m["isolated"] == nx.number_of_isolates(G)
@@ -105,8 +105,8 @@ def test_graph_measures_against_networkx() -> None:
     base = m
     for matrix in (A, sp.csr_matrix(A)):
         got = graph_measures(matrix)
-        assert {k: got[k] for k in ("edges", "density", "isolated", "max_degree", "mean_degree")} == \
-            {k: base[k] for k in ("edges", "density", "isolated", "max_degree", "mean_degree")}
+        assert {k: got[k] for k in ("num_edges", "density", "isolated", "max_degree", "mean_degree")} == \
+            {k: base[k] for k in ("num_edges", "density", "isolated", "max_degree", "mean_degree")}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -169,7 +169,12 @@ def test_saved_sweep_artifacts_are_the_built_ones(tmp_path) -> None:
     assert [p.name for p in result.saved] == ["toy_ks_l0.4_t0.02_e0.4.npz", "toy_ks_l0.6_t0.02_e0.4.npz"]
     for path, lam in zip(result.saved, (0.4, 0.6)):
         assert load(path).content_hash == ks_artifact(stats, knowledge, lam=lam, tau=0.02, eta=0.4).content_hash
-    with pytest.raises(ArtifactError, match="already exists"):
+    first = result.saved[0]
+    before = (first.read_bytes(), first.stat().st_mtime_ns)
+    again = sweep(stats, "ks", knowledge=knowledge, lam="0.4", tau="0.02", eta="0.4", save_dir=tmp_path, stem="toy")
+    assert again.saved == [first] and (first.read_bytes(), first.stat().st_mtime_ns) == before  # same content: kept
+    ks_artifact(stats, knowledge, lam=0.9, tau=0.02, eta=0.4).save(first, force=True)
+    with pytest.raises(ArtifactError, match=r"would change \(parameters: lam 0.9 -> 0.4"):
         sweep(stats, "ks", knowledge=knowledge, lam="0.4", tau="0.02", eta="0.4", save_dir=tmp_path, stem="toy")
 
 
@@ -205,7 +210,7 @@ def test_too_many_settings_need_yes() -> None:
     stats, knowledge, _ = synthetic(c=5)
     with pytest.raises(ConfigError, match="10,201 settings .*--yes"):
         sweep(stats, "ks", knowledge=knowledge, lam="0:1:0.01", tau="0:1:0.01", eta="0.4")
-    with pytest.raises(ConfigError, match="6 settings"):
+    with pytest.raises(ConfigError, match="6 values, more than 5 .*--yes"):
         sweep(stats, "binary", tau="0.1:0.6:0.1", max_settings=5)
     assert len(sweep(stats, "binary", tau="0.1:0.6:0.1", max_settings=5, yes=True).rows) == 6
 
@@ -256,7 +261,7 @@ def test_csv_and_json_outputs(tmp_path) -> None:
     with open(tmp_path / "s.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [float(r["lam"]) for r in rows] == [0.2, 0.4, 0.6]
-    assert [int(r["edges"]) for r in rows] == [r["edges"] for r in result.rows]
+    assert [int(r["num_edges"]) for r in rows] == [r["num_edges"] for r in result.rows]
     doc = json.loads((tmp_path / "s.json").read_text())
     assert doc["kind"] == "ks" and doc["params"] == ["lam", "tau", "eta"] and len(doc["rows"]) == 3
     assert doc["rows"][1]["spectral_gap"] == pytest.approx(result.rows[1]["spectral_gap"])

@@ -26,8 +26,7 @@ from .sparsify import symmetrize as symmetrize_matrix
 from .statistical import binary_graph, check_unit, mlgcn_graph, reweighted_graph
 
 __all__ = ["GraphKind", "KindInputs", "GRAPH_KINDS", "STATISTICAL_KINDS", "build_graph", "check_param",
-           "graph_filename", "sparsify_graph"]
-
+           "graph_filename", "ks_variant", "sparsify_graph"]
 
 
 @dataclass(frozen=True)
@@ -154,8 +153,34 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-def graph_filename(stem: str, kind: str, params: dict[str, float], raw: bool = False) -> str:
+def ks_variant(stat_graph: str = "probability", stat_tau: float = 0.4, p: float = 0.2) -> str | None:
+    """The part of a KS file name that names a non-default ``A_S``: None for ``probability``.
+
+    ``stat_tau`` and ``p`` appear only when they differ from their defaults (0.4, 0.2).
+
+    Examples
+    --------
+    >>> ks_variant("probability") is None
+    True
+    >>> ks_variant("binary"), ks_variant("reweighted", 0.5, 0.25)
+    ('binary', 'reweighted-t0.5-p0.25')
+    """
+    if stat_graph == "probability":
+        return None
+    parts = [stat_graph]
+    if stat_tau != 0.4:
+        parts.append(f"t{_fmt(stat_tau)}")
+    if stat_graph == "reweighted" and p != 0.2:
+        parts.append(f"p{_fmt(p)}")
+    return "-".join(parts)
+
+
+def graph_filename(stem: str, kind: str, params: dict[str, float], raw: bool = False,
+                   variant: str | None = None) -> str:
     """The file name carrying the parameters, e.g. ``coco2014_reweighted_t0.4_p0.2.npz``.
+
+    ``variant`` (see :func:`ks_variant`) follows the kind, so that KS graphs built on
+    different statistical graphs never share a name.
 
     Examples
     --------
@@ -163,9 +188,11 @@ def graph_filename(stem: str, kind: str, params: dict[str, float], raw: bool = F
     'coco2014_reweighted_t0.4_p0.2.npz'
     >>> graph_filename("voc2007", "ks", {"lam": 0.4, "tau": 0.02, "eta": 0.4}, raw=True)
     'voc2007_ks_l0.4_t0.02_e0.4_raw.npz'
+    >>> graph_filename("voc2007", "ks", {"lam": 0.4, "tau": 0.02, "eta": 0.4}, variant="binary")
+    'voc2007_ks_binary_l0.4_t0.02_e0.4.npz'
     """
     short = {"tau": "t", "p": "p", "lam": "l", "eta": "e"}
-    parts = [stem, kind] + [f"{short.get(k, k)}{_fmt(v)}" for k, v in params.items()]
+    parts = [stem, kind] + ([variant] if variant else []) + [f"{short.get(k, k)}{_fmt(v)}" for k, v in params.items()]
     return "_".join(parts) + ("_raw" if raw else "") + ".npz"
 
 

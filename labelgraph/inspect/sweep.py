@@ -4,7 +4,7 @@ For each setting the graph the GCN consumes (what ``build`` saves by default:
 ``Â_KS`` for ``ks``, ``norm(B + I)`` for ``binary``, ``norm(A')`` for
 ``reweighted``, ML-GCN's ``Â`` for ``mlgcn``) is measured:
 
-* ``edges``, ``density``, ``isolated``, ``mean_degree``, ``max_degree``,
+* ``num_edges``, ``density``, ``isolated``, ``mean_degree``, ``max_degree``,
   ``components`` — as defined in :mod:`labelgraph.inspect.summary`;
 * ``spectral_gap`` — ``λ₁ − λ₂``, the two largest eigenvalues of ``Â`` (of its
   symmetric part ``(Â + Âᵀ) / 2`` when ``Â`` is not symmetric), by LAPACK's
@@ -40,10 +40,10 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from .._atomic import atomic_write, check_writable
+from .._atomic import StagedWrites
 from ..artifact import Artifact
 from ..errors import ArtifactError, ConfigError
-from ..graphs.build import STATISTICAL_KINDS, build_graph, check_param, graph_filename
+from ..graphs.build import STATISTICAL_KINDS, build_graph, check_param, graph_filename, ks_variant
 from ..graphs.ks import (
     PRESETS,
     _blend,
@@ -57,7 +57,7 @@ from ..graphs.ks import (
 from ..graphs.normalize import symmetric_normalize
 from ..graphs.sparsify import check_min_count, check_top_k
 from ..graphs.statistical import check_unit
-from .summary import structure_measures
+from .summary import structure_measures as _structure_measures
 
 __all__ = [
     "MAX_SETTINGS",
@@ -72,8 +72,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: A sweep larger than this needs ``yes=True`` (``--yes``).
+#: A sweep (or one axis) larger than this needs ``yes=True`` (``--yes``).
 MAX_SETTINGS = 10_000
+#: No sweep, and no axis, is larger than this, ``--yes`` or not.
+HARD_LIMIT = 1_000_000
 #: Kinds a sweep can build, and the parameters each sweeps over.
 SWEEP_KINDS: dict[str, tuple[str, ...]] = {
     "ks": ("lam", "tau", "eta"),
@@ -84,17 +86,20 @@ SPARSIFY_AXES: tuple[str, ...] = ("top_k", "min_count")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 
 
-def parse_values(text: str | float | Iterable[float], name: str = "value") -> tuple[float, ...]:
+def parse_values(text: str | float | Iterable[float], name: str = "value", *,
+                 limit: int = MAX_SETTINGS) -> tuple[float, ...]:
     """Parse a sweep axis: ``"start:stop:step"`` (both ends included), ``"a,b,c"``, or one number.
 
     The end of a range is included when it lies within ``step·1e-6`` of a grid
     point; values are rounded to 12 decimals, so ``0.2:0.8:0.1`` gives exactly
-    ``0.3``, not ``0.30000000000000004``.
+    ``0.3``, not ``0.30000000000000004``.  The number of values of a range is
+    computed from start, stop and step before any is made.
 
     Raises
     ------
     ConfigError
-        Malformed text, a step ≤ 0, or an empty or reversed range.
+        Malformed text, a value that is not finite (NaN, inf), a step ≤ 0 or below
+        1e-12, an empty or reversed range, or more than ``limit`` values.
 
     Examples
     --------
@@ -106,14 +111,28 @@ def parse_values(text: str | float | Iterable[float], name: str = "value") -> tu
     Traceback (most recent call last):
     ...
     labelgraph.errors.ConfigError: lam: the range 0.8:0.2:0.1 is empty (start > stop); write it as 0.2:0.8:0.1
+    >>> parse_values("0:1:1e-7", "tau")
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.ConfigError: tau: the range 0:1:1e-7 has 10,000,001 values, more than 10,000 (pass --yes to allow up to 1,000,000)
     """
     if isinstance(text, (int, float)):
-        return (float(text),)
-    if not isinstance(text, str):
+        values: tuple[float, ...] = (float(text),)
+    elif not isinstance(text, str):
         values = tuple(float(v) for v in text)
         if not values:
             raise ConfigError(f"{name}: no values given")
-        return values
+    else:
+        values = _parse_text(text, name, limit)
+    bad = [v for v in values if not math.isfinite(v)]
+    if bad:
+        raise ConfigError(f"{name}: {bad[0]} is not a finite number")
+    if len(values) > limit:
+        raise ConfigError(f"{name}: {len(values):,} values, more than {limit:,}")
+    return values
+
+
+def _parse_text(text: str, name: str, limit: int) -> tuple[float, ...]:
     spec = text.strip()
     if not spec:
         raise ConfigError(f"{name}: no values given")
@@ -122,13 +141,20 @@ def parse_values(text: str | float | Iterable[float], name: str = "value") -> tu
         if len(parts) != 3 or not all(re.fullmatch(_NUMBER, p.strip()) for p in parts):
             raise ConfigError(f"{name}: {text!r} is not a range start:stop:step (e.g. 0.2:0.8:0.1)")
         start, stop, step = (float(p) for p in parts)
+        if not all(math.isfinite(v) for v in (start, stop, step)):
+            raise ConfigError(f"{name}: the range {spec} has a bound or step that is not a finite number")
         if step <= 0:
             raise ConfigError(f"{name}: the range {spec} needs a step > 0")
+        if step < 1e-12:
+            raise ConfigError(f"{name}: the range {spec} has a step below 1e-12 (values are rounded to 12 decimals)")
         if start > stop:
             raise ConfigError(f"{name}: the range {spec} is empty (start > stop); write it as {parts[1]}:{parts[0]}:{parts[2]}")
-        count = int(math.floor((stop - start) / step + 1e-6)) + 1
-        if count > 10 * MAX_SETTINGS:
-            raise ConfigError(f"{name}: the range {spec} has {count:,} values")
+        span = (stop - start) / step + 1e-6
+        if not math.isfinite(span) or span + 1 > limit:
+            count = f"{int(math.floor(span)) + 1:,}" if math.isfinite(span) else "too many"
+            hint = f" (pass --yes to allow up to {HARD_LIMIT:,})" if limit < HARD_LIMIT else ""
+            raise ConfigError(f"{name}: the range {spec} has {count} values, more than {limit:,}{hint}")
+        count = int(math.floor(span)) + 1
         return tuple(round(start + k * step, 12) for k in range(count))
     items = [p.strip() for p in spec.split(",")]
     if any(not re.fullmatch(_NUMBER, p) for p in items):
@@ -140,7 +166,8 @@ def parse_values(text: str | float | Iterable[float], name: str = "value") -> tu
 def spectral_gap(matrix: Any) -> float:
     """``λ₁ − λ₂`` of the symmetric part ``(A + Aᵀ) / 2`` (of ``A`` itself when symmetric).
 
-    Returns NaN for fewer than two labels.
+    Returns NaN for fewer than two labels, a matrix with NaN or inf, or when no LAPACK
+    driver converges (``evr``, then ``evd``, then ``ev``).
 
     Examples
     --------
@@ -153,15 +180,41 @@ def spectral_gap(matrix: Any) -> float:
 
     A = matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix, dtype=np.float64)
     A = A.astype(np.float64, copy=False)
-    if A.shape[0] < 2:
+    if A.shape[0] < 2 or not np.all(np.isfinite(A)):
         return float("nan")
     if not np.array_equal(A, A.T):
         A = (A + A.T) / 2.0
+    top = _top_two_eigenvalues(A)
+    return float("nan") if top is None else float(top[1] - top[0])
+
+
+def _top_two_eigenvalues(A: np.ndarray) -> np.ndarray | None:
+    """The two largest eigenvalues of a symmetric ``A``, or None when no LAPACK driver converges.
+
+    ``evr`` (relatively robust representations, top two only) is fastest but can stop
+    with "Internal Error" on matrices with many tiny clusters of eigenvalues; the full
+    divide-and-conquer and QR drivers are tried next.
+    """
+    from numpy.linalg import LinAlgError
     from scipy.linalg import eigvalsh
 
     c = A.shape[0]
-    w = eigvalsh(A, subset_by_index=[c - 2, c - 1], check_finite=False)
-    return float(w[-1] - w[-2])
+    for driver in ("evr", "evd", "ev"):
+        try:
+            subset = [c - 2, c - 1] if driver == "evr" else None
+            w = eigvalsh(A, subset_by_index=subset, driver=driver, check_finite=False)
+        except (LinAlgError, ValueError):
+            continue
+        if np.all(np.isfinite(w[-2:])):
+            return w[-2:]
+    return None
+
+
+def _note_unmeasured(row: dict[str, Any]) -> None:
+    """Say in the row why a measure is NaN (e.g. the eigenvalue solver did not converge)."""
+    gap = row.get("spectral_gap")
+    if isinstance(gap, float) and math.isnan(gap):
+        row["note"] = "spectral_gap: not computable (eigenvalue solver did not converge or fewer than 2 labels)"
 
 
 def _mean_pairwise_cosine(X: np.ndarray) -> float:
@@ -204,17 +257,24 @@ def oversmoothing(matrix: Any, embeddings: Any, ks: Sequence[int] = (2, 4)) -> d
     return out
 
 
+def _measures(matrix: Any) -> dict[str, Any]:
+    """:func:`~labelgraph.inspect.summary.structure_measures` under the keys every command prints (``num_edges``)."""
+    row = _structure_measures(matrix)
+    return {("num_edges" if k == "edges" else k): v for k, v in row.items()}
+
+
 def graph_measures(matrix: Any, embeddings: Any | None = None, ks: Sequence[int] = (2, 4)) -> dict[str, Any]:
     """Every sweep measure of one C × C matrix (definitions in the module docstring).
 
     Examples
     --------
     >>> m = graph_measures([[0.5, 0.5, 0], [0.5, 0.5, 0], [0, 0, 1]])
-    >>> m["edges"], m["components"], round(m["spectral_gap"], 6)
+    >>> m["num_edges"], m["components"], round(m["spectral_gap"], 6)
     (2, 2, 0.0)
     """
-    row = structure_measures(matrix)
+    row = _measures(matrix)
     row["spectral_gap"] = spectral_gap(matrix)
+    _note_unmeasured(row)
     if embeddings is not None:
         for k, value in oversmoothing(matrix, embeddings, ks).items():
             row[f"oversmoothing_k{k}"] = value
@@ -233,32 +293,41 @@ class SweepResult:
 
     @property
     def columns(self) -> list[str]:
-        """Column names, parameters first."""
-        return list(self.rows[0]) if self.rows else list(self.params)
+        """Column names, parameters first (a ``note`` column only when some row has a note)."""
+        columns = {name: None for name in self.params}
+        for row in self.rows:
+            columns.update(dict.fromkeys(row))
+        return list(columns)
 
-    def to_csv(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
-        """Write the rows as CSV (atomically)."""
-        path = check_writable(path, force=force)
+    def to_csv_text(self) -> str:
+        """The rows as CSV text (NaN written as ``nan``)."""
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=self.columns, lineterminator="\n")
+        writer = csv.DictWriter(out, fieldnames=self.columns, restval="", lineterminator="\n")
         writer.writeheader()
         writer.writerows(self.rows)
-        with atomic_write(path, "w") as handle:
-            handle.write(out.getvalue())
-        return path
+        return out.getvalue()
+
+    def to_document(self) -> dict[str, Any]:
+        """``{"kind", "params", "fixed", "rows"}``, JSON-ready (NaN as None)."""
+        rows = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in self.rows]
+        return {"kind": self.kind, "params": list(self.params), "fixed": self.fixed, "rows": rows}
+
+    def to_csv(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
+        """Write the rows as CSV (atomically; the same text already there is left as it is)."""
+        with StagedWrites(force=force) as run:
+            run.add(path, self.to_csv_text().encode())
+        return Path(path)
 
     def to_json(self, path: str | os.PathLike[str], *, force: bool = False) -> Path:
-        """Write ``{"kind", "params", "fixed", "rows"}`` as JSON (atomically; NaN written as null)."""
-        path = check_writable(path, force=force)
-        rows = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in self.rows]
-        doc = {"kind": self.kind, "params": list(self.params), "fixed": self.fixed, "rows": rows}
-        with atomic_write(path, "w") as handle:
-            json.dump(doc, handle, indent=2, default=str)
-        return path
+        """Write :meth:`to_document` as JSON (atomically; the same text already there is left as it is)."""
+        text = json.dumps(self.to_document(), indent=2, default=str) + "\n"
+        with StagedWrites(force=force) as run:
+            run.add(path, text.encode())
+        return Path(path)
 
 
-def _axis_values(kind: str, name: str, value: Any, default: float) -> tuple[float, ...]:
-    values = parse_values(default if value is None else value, name)
+def _axis_values(kind: str, name: str, value: Any, default: float, limit: int) -> tuple[float, ...]:
+    values = parse_values(default if value is None else value, name, limit=limit)
     if name == "tau" and kind == "ks":
         return tuple(check_tau(v) for v in values)
     return tuple(check_param(name, v) for v in values)
@@ -327,7 +396,7 @@ def sweep(stats: Artifact, kind: str = "ks", *, knowledge: Artifact | None = Non
     >>> result = sweep(stats, "binary", tau="0.3:0.5:0.1")
     >>> [row["tau"] for row in result.rows]
     [0.3, 0.4, 0.5]
-    >>> result.rows[0]["edges"] >= result.rows[-1]["edges"]
+    >>> result.rows[0]["num_edges"] >= result.rows[-1]["num_edges"]
     True
     """
     if kind not in SWEEP_KINDS:
@@ -359,16 +428,19 @@ def sweep(stats: Artifact, kind: str = "ks", *, knowledge: Artifact | None = Non
             if value is not None and name not in names:
                 over = ", ".join(names) or "no parameter of its own"
                 raise ConfigError(f"{name} does not apply to a {kind} sweep (it sweeps over {over})")
-    axes = {name: _axis_values(kind, name, given[name], defaults[name]) for name in names}
+    limit = HARD_LIMIT if yes else max_settings
+    axes = {name: _axis_values(kind, name, given[name], defaults[name], limit) for name in names}
     sparsify = {"top_k": top_k, "min_count": min_count}
     for name, value in sparsify.items():
         if value is not None:
             if kind == "ks":
                 raise ConfigError(f"{name} applies to kinds built from statistics, not to a ks sweep")
             check = (lambda v: check_top_k(v, stats.num_labels)) if name == "top_k" else check_min_count
-            axes[name] = tuple(check(v) for v in parse_values(value, name))
+            axes[name] = tuple(check(v) for v in parse_values(value, name, limit=limit))
     names = tuple(axes)
     total = math.prod(len(v) for v in axes.values())
+    if total > HARD_LIMIT:
+        raise ConfigError(f"this sweep has {total:,} settings (at most {HARD_LIMIT:,}); sweep fewer values")
     if total > max_settings and not yes:
         raise ConfigError(f"this sweep has {total:,} settings (more than {max_settings:,}); "
                           "pass --yes (yes=True) to run it anyway")
@@ -403,7 +475,7 @@ def _sweep_ks(stats: Artifact, knowledge: Artifact, axes: Mapping[str, tuple[flo
     A_S_hat = symmetric_normalize(A_S)
     A_K_hat = symmetric_normalize(knowledge.matrix)
     c = stats.num_labels
-    empty = structure_measures(np.identity(c))
+    empty = _measures(np.identity(c))
     for lam in axes["lam"]:
         A = _blend(A_S_hat, A_K_hat, lam)
         for tau in axes["tau"]:
@@ -415,11 +487,12 @@ def _sweep_ks(stats: Artifact, knowledge: Artifact, axes: Mapping[str, tuple[flo
                 if eta == 0.0:
                     row = dict(empty)
                 elif eta < 1.0:
-                    shared = shared or structure_measures(A_tau)
+                    shared = shared or _measures(A_tau)
                     row = dict(shared)
                 else:
-                    row = structure_measures(A_KS_hat)
+                    row = _measures(A_KS_hat)
                 row["spectral_gap"] = spectral_gap(A_KS_hat)
+                _note_unmeasured(row)
                 if E is not None:
                     for k, value in oversmoothing(A_KS_hat, E, ks).items():
                         row[f"oversmoothing_k{k}"] = value
@@ -428,7 +501,9 @@ def _sweep_ks(stats: Artifact, knowledge: Artifact, axes: Mapping[str, tuple[flo
                     meta = _ks_meta(stats, knowledge, params, fixed["stat_graph"], fixed["stat_tau"],
                                     fixed["p"], aligned, False)
                     art = Artifact.graph("ks", stats.labels, A_KS_hat, meta)
-                    result.saved.append(art.save(out_dir / graph_filename(stem, "ks", params), force=force))
+                    variant = ks_variant(fixed["stat_graph"], fixed["stat_tau"], fixed["p"])
+                    result.saved.append(art.save(out_dir / graph_filename(stem, "ks", params, variant=variant),
+                                                 force=force))
                 result.rows.append({**params, **row})
                 bar.update(1)
 
