@@ -48,7 +48,12 @@ def _labels(dataset: str | None, labels_file: Path | None, from_artifact: Path |
     if labels_file is not None:
         return _read_labels(labels_file), _stem(labels_file.name)
     assert from_artifact is not None
-    return list(labelgraph.load(from_artifact).labels), _stem(from_artifact.name)
+    art = labelgraph.load(from_artifact)
+    if art.kind != "embeddings" and art.meta.get("dataset"):
+        from labelgraph.sources import output_stem
+
+        return list(art.labels), output_stem(art)  # the dataset's stem, as `labelgraph build` names its files
+    return list(art.labels), _stem(from_artifact.name)
 
 
 def _aliases(dataset: str | None, pairs: tuple[str, ...]) -> dict[str, str]:
@@ -86,18 +91,20 @@ def _aliases(dataset: str | None, pairs: tuple[str, ...]) -> dict[str, str]:
               help="Import an ML-GCN *_glove_word2vec.pkl instead (rows in the order of the labels given).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("embeddings"),
               show_default=True, help="Output folder.")
+@click.option("--name", metavar="STEM", help="File-name stem (default: the dataset's, or the label file's name).")
 @click.option("--force", is_flag=True, help="Replace an existing output file whose content would change.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def embed(dataset: str | None, labels_file: Path | None, from_artifact: Path | None, vectors: str | None,
           fmt: str | None, member: str | None, oov: str, seed: int, alias_pairs: tuple[str, ...], strict: bool,
-          import_pkl: Path | None, out_dir: Path, force: bool, as_json: bool, quiet: bool) -> None:
+          import_pkl: Path | None, out_dir: Path, name: str | None, force: bool, as_json: bool, quiet: bool) -> None:
     """Label embeddings: one word vector per label, read from only the label words of a vector file.
 
     A label's vector is the file's row for the whole label (hot_dog,
     /c/en/hot_dog), else the mean of its tokens' rows (lower-cased, split on
-    space, _ and -).  Writes OUT/<dataset>_<vectors>.npz and prints, per label,
-    the key or tokens used and the tokens missing.
+    space, _ and -).  Writes OUT/<stem>_<vectors>.npz (the stem is the dataset's,
+    as `labelgraph build` names its files, or --name) and prints, per label, the
+    key or tokens used and the tokens missing.
 
     \b
     Example:
@@ -105,12 +112,13 @@ def embed(dataset: str | None, labels_file: Path | None, from_artifact: Path | N
       labelgraph embed --labels my_labels.txt --vectors glove.6B.50d.txt.gz --oov zeros
       labelgraph embed --import-pkl coco_glove_word2vec.pkl --labels coco_labels.txt
     """
-    from labelgraph._atomic import check_writable
+    from labelgraph._atomic import check_stem, check_writable
     from labelgraph.artifact import save_artifacts
 
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"{out_dir}: is a file; --out needs a folder")
     labels, stem = _labels(dataset, labels_file, from_artifact)
+    stem = check_stem(name) if name is not None else stem
     if import_pkl is not None:
         if vectors is not None:
             raise ConfigError("give either --vectors or --import-pkl, not both")

@@ -30,7 +30,7 @@ def _require_torch() -> None:
 @click.option("--dataset", type=click.Choice(DATASET_CHOICES), help="Where labels come from.")
 @click.option("--root", type=click.Path(file_okay=False), help="Folder of the images / frame folders.")
 @click.option("--annotations", help="Annotation file; '{split}' becomes the split name "
-                                    "(imagefolder: <root>/{split}.csv; mulan: …/scene).")
+                                    "(imagefolder: <root>/{split}.csv; mulan: …/yeast).")
 @click.option("--split", help="Training split [default: train; voc: trainval].")
 @click.option("--val-split", help="Evaluation split [default: val; voc, mulan, charades: test].")
 @click.option("--graph", type=click.Path(dir_okay=False), help="Graph .npz (labelgraph build).")
@@ -81,9 +81,9 @@ def train(preset: str | None, lr_steps: str | None, compile_: bool | None, quiet
 
     \b
     Examples:
-      labelgraph train --dataset mulan --annotations mulan/scene --backbone features \\
-          --graph graphs/scene_reweighted_t0.4_p0.2.npz --embeddings embeddings/scene_glove.6B.50d.npz \\
-          --epochs 30 --device cpu --out runs/scene
+      labelgraph train --dataset mulan --annotations mulan/yeast --backbone features \\
+          --graph graphs/yeast_reweighted_t0.4_p0.2.npz --embeddings embeddings/yeast_glove.6B.50d.npz \\
+          --epochs 30 --device cpu --out runs/yeast
       labelgraph train --preset mlgcn-coco --root data/coco --annotations data/coco/annotations \\
           --graph graphs/coco2014_reweighted_t0.4_p0.2.npz --embeddings embeddings/coco_glove300.npz \\
           --amp bf16 --accumulate 4 --out runs/mlgcn-coco
