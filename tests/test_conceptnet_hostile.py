@@ -161,6 +161,27 @@ def test_fetch_stops_while_an_ingest_replaces_the_store(tmp_path: Path) -> None:
     assert set(stored_uris(store)) == set(reference_filter(GENERATED)) | english_uris(edges, ["cat", "bed"])
 
 
+def test_ingest_cannot_replace_a_store_a_reader_still_has_open(tmp_path: Path) -> None:
+    """A reader that opened while the ingest ran (so without the lock) and stays open: one line, old store kept."""
+    store = tmp_path / "cn.sqlite"
+    assert _invoke("ingest", str(_write(tmp_path / "a.csv", GENERATED)), "--store", str(store), "-q").exit_code == 0
+    before = _stats(store)
+    ingest = subprocess.Popen([*CLI, "ingest", "-", "--store", str(store), "-q"], env=ENV, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for(ingest_temp_path(store, ingest.pid).exists, "the ingest to start", ingest)
+    with Store(store, readonly=True) as reader:
+        ingest.stdin.write(_dump_lines(10, "d").decode())
+        ingest.stdin.close()
+        assert ingest.wait(timeout=120) == 1
+        assert reader.stats()["edges"] == before["edges"]
+    assert "another process still has the store open" in _one_line(ingest.stderr.read())
+    assert _stats(store) == before
+    # no temporary file or lock left (SQLite's own -wal/-shm of the old store may stay: read-only
+    # connections do not remove them)
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(("-wal", "-shm"))) == [
+        "a.csv", "cn.sqlite"]
+
+
 # -- SQLite errors ------------------------------------------------------------------------------------------------
 
 def test_locked_store_is_one_line_naming_the_file(tmp_path: Path) -> None:
