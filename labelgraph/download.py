@@ -695,8 +695,15 @@ def _lock(path: Path, filename: str) -> Iterator[None]:
         who = f"process {pid}" if pid else "another process"
         log.warning("%s: %s is downloading it; waiting for it to finish", filename, who)
 
-    with FileLock(path, exclusive=True, timeout=None, on_wait=waiting):
+    lock = FileLock(path, exclusive=True, timeout=None, on_wait=waiting)
+    try:
+        lock.acquire()
+    except OSError as exc:
+        raise ConfigError(f"{path.parent}: cannot write in the download folder ({exc.strerror})") from None
+    try:
         yield
+    finally:
+        lock.release()
 
 
 # -- extracting -------------------------------------------------------------------------------------------------

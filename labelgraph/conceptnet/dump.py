@@ -443,9 +443,9 @@ def ingest_dump(path: str | os.PathLike[str], store: str | os.PathLike[str] | No
     store_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         lock = FileLock(lock_path(store_path), exclusive=True, timeout=0).acquire()
-    except LockBusy as exc:
-        who = f"process {exc.holder}, " if exc.holder else ""
-        raise StoreBusyError(f"{store_path}: in use by another labelgraph process ({who}a `conceptnet fetch`, "
+    except LockBusy:
+        # no pid named: a shared holder writes none, and the file may still hold a dead ingest's
+        raise StoreBusyError(f"{store_path}: in use by another labelgraph process (a `conceptnet fetch`, "
                              "another ingest, or a reader such as `build` or a notebook); run the ingest again "
                              "when it has finished") from None
     try:

@@ -397,9 +397,10 @@ class Store:
                 return None
             raise StoreBusyError(f"{self.path}: a `labelgraph conceptnet ingest`{who} is replacing this store; "
                                  "run the command again when it has finished") from None
-        except OSError:  # a read-only folder: nothing can replace the file there either
+        except OSError as exc:  # a read-only folder: nothing can replace the file there either
             if not self.readonly:
-                raise
+                raise LabelGraphError(f"{self.path}: cannot create the lock file {lock.path.name} beside the store "
+                                      f"({exc.strerror}); check the folder's permissions") from None
             return None
 
     # -- opening ------------------------------------------------------------------------------
