@@ -98,10 +98,12 @@ def conceptnet() -> None:
               help="Read timeout of one request, seconds.")
 @click.option("--retries", type=click.IntRange(min=0), default=6, show_default=True,
               help="Retries of a failed request (429, 5xx, reset, timeout, bad body).")
+@click.option("--max-pages", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Pages followed for one concept in one run (1,000 edges a page).")
 @_QUIET
 def fetch(dataset: str | None, labels_file: Path | None, from_artifact: Path | None, store: Path | None,
           overrides: Path | None, base_url: str | None, refresh: bool, rate: float, burst: int, timeout: float,
-          retries: int, quiet: bool) -> None:
+          retries: int, max_pages: int, quiet: bool) -> None:
     """Fetch the edges a label set needs from the ConceptNet API (about one request a label).
 
     Each label's phrase concept is fetched (all its English edges, page by page);
@@ -118,8 +120,9 @@ def fetch(dataset: str | None, labels_file: Path | None, from_artifact: Path | N
 
     labels = _labels(dataset, labels_file, from_artifact)
     table, _ = resolve_overrides(labels, overrides, dataset)
-    policy = FetchPolicy(rate=rate, burst=burst, read_timeout=timeout, max_retries=retries)
-    with Store(_store_path(store)) as st, ConceptNetClient(base_url or DEFAULT_BASE_URL, policy=policy) as client:
+    policy = FetchPolicy(rate=rate, burst=burst, read_timeout=timeout, max_retries=retries, max_pages=max_pages)
+    # the client checks the base URL: a refused one must not leave an empty store behind
+    with ConceptNetClient(base_url or DEFAULT_BASE_URL, policy=policy) as client, Store(_store_path(store)) as st:
         report = fetch_labels(st, client, labels, overrides=table, refresh=refresh,
                               progress=progress_enabled(quiet))
     click.echo(report.summary())
@@ -130,7 +133,8 @@ def fetch(dataset: str | None, labels_file: Path | None, from_artifact: Path | N
 
 
 @conceptnet.command()
-@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, allow_dash=True,
+                                                        path_type=Path))
 @click.option("--download", is_flag=True,
               help="Download conceptnet-assertions-5.7.0.csv.gz (~475 MB) into the cache first.")
 @click.option("--lang", "langs", multiple=True, default=("en",), show_default=True,
@@ -140,13 +144,15 @@ def fetch(dataset: str | None, labels_file: Path | None, from_artifact: Path | N
 def ingest(file: Path | None, download: bool, langs: Sequence[str], store: Path | None, quiet: bool) -> None:
     """Build the store from the ConceptNet assertions dump, offline.
 
-    The dump is streamed; the new store is built beside the old one and renamed
-    over it at the end (edges fetched from the API are carried over).
+    The dump is streamed (FILE `-` reads standard input); the new store is built
+    beside the old one and renamed over it at the end (edges fetched from the API
+    are carried over).  It stops at once if another process has the store open.
 
     \b
     Example:
       labelgraph conceptnet ingest --download
       labelgraph conceptnet ingest conceptnet-assertions-5.7.0.csv.gz --lang en
+      zcat part-*.csv.gz | labelgraph conceptnet ingest -
     """
     from labelgraph.conceptnet import ingest_dump
 
@@ -156,6 +162,8 @@ def ingest(file: Path | None, download: bool, langs: Sequence[str], store: Path 
         from labelgraph.download import fetch as download_file
 
         file = download_file("conceptnet-assertions-5.7.0", progress=progress_enabled(quiet))
+    elif str(file) == "-":
+        file = Path("/dev/stdin")
     report = ingest_dump(file, _store_path(store), langs=langs, progress=progress_enabled(quiet))
     click.echo(report.summary())
 

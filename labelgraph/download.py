@@ -17,6 +17,12 @@ returns its path.  What happens, in order:
    :class:`~labelgraph.errors.ChecksumError`.
 4. ``os.replace`` renames the ``.part`` to the final name.
 
+A failed download leaves nothing that trips the next run: the ``.part`` is kept only
+when it can be resumed (a transfer cut by the network from a server that takes
+``Range`` requests); a checksum mismatch, a ``404`` or an HTML page served instead of
+the file removes it, and the lock file (``.<file>.lock``, an ``flock``) goes with the
+process that held it.
+
 With no network the error is one line naming the URL and the path where the file
 can be placed by hand.  ``base_url=`` (or ``LABELGRAPH_DOWNLOAD_BASE``) replaces the
 host: the URL becomes ``base_url + "/" + filename``, for mirrors and for tests that
@@ -48,6 +54,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ._atomic import atomic_write
+from ._lockfile import FileLock
 from ._version import __version__
 from .config import home
 from .errors import ChecksumError, ConfigError, DataError, NetworkError
@@ -388,7 +395,7 @@ def fetch(name_or_source: str | Source, *, cache_dir: str | os.PathLike[str] | N
     dest = folder / source.filename
     url = download_url(source, base_url)
 
-    with _lock(folder / f".{source.filename}.lock"):
+    with _lock(folder / f".{source.filename}.lock", source.filename):
         record = _Record(folder)
         entry = record.get(source.filename)
         trusted = source.checksum or entry.get("checksum")
@@ -413,8 +420,15 @@ def fetch(name_or_source: str | Source, *, cache_dir: str | os.PathLike[str] | N
             record.set(source.filename, checksum=trusted, trust=trust, verified=_stamp(dest), url=url)
             return dest
 
-        digests = _download(url, dest, trusted, size=source.size, session=session, timeout=timeout,
-                            retries=retries, progress=progress, desc=source.filename)
+        try:
+            digests = _download(url, dest, trusted, size=source.size, session=session, timeout=timeout,
+                                retries=retries, progress=progress, desc=source.filename)
+        except ChecksumError as exc:
+            if trust != "first-use":
+                raise
+            raise ChecksumError(f"{exc}; the expected sha256 is the one recorded at the first download, in "
+                                f"{record.path}: if {source.filename} has changed on purpose, delete its entry "
+                                "there and run again") from None
         checksum = trusted or digests["sha256"]
         if trusted is None:
             log.info("%s: no published checksum; recorded %s (trust on first use)", dest.name, checksum)
@@ -481,11 +495,12 @@ def _download(url: str, dest: Path, checksum: str | None, *, size: int | None,
         http.headers["User-Agent"] = f"labelgraph/{__version__} (+requests)"
     delays = policy.delays()
     last_error = ""
+    server = _Server()
     try:
         while True:
             try:
                 hashes = _transfer(http, url, part, algorithm, size=size, timeout=timeout,
-                                   progress=progress, desc=desc)
+                                   progress=progress, desc=desc, server=server)
                 break
             except _Retryable as exc:
                 last_error = str(exc)
@@ -493,10 +508,20 @@ def _download(url: str, dest: Path, checksum: str | None, *, size: int | None,
                 last_error = _reason(exc)
             except requests.RequestException as exc:  # e.g. a broken chunked stream
                 last_error = f"{type(exc).__name__}: {exc}"
+            except BaseException as exc:
+                if not isinstance(exc, KeyboardInterrupt):  # an interrupted transfer can be resumed
+                    _discard(part)  # a refusal (404, an HTML page): its bytes are not the file's
+                raise
             delay = next(delays, None)
             if delay is None:
-                where = f"; download it by hand and place it at {dest}"
-                kept = f" ({part.stat().st_size} bytes kept in {part.name} for resuming)" if part.exists() else ""
+                where = f"; run again later, or download it by hand and place it at {dest}"
+                if part.exists() and server.ranges is False:
+                    _discard(part)
+                    kept = " (the partial download was removed: this server cannot resume it)"
+                elif part.exists():
+                    kept = f" ({part.stat().st_size} bytes kept in {part.name}; the next run resumes from there)"
+                else:
+                    kept = ""
                 raise NetworkError(f"cannot download {url} ({last_error}){kept}{where}")
             log.warning("%s: %s; retrying in %.1f s", url, last_error, delay)
             time.sleep(delay)
@@ -511,7 +536,9 @@ def _download(url: str, dest: Path, checksum: str | None, *, size: int | None,
             with contextlib.suppress(FileNotFoundError):
                 part.unlink()
             raise ChecksumError(f"{dest}: checksum mismatch: expected {checksum}, got {digests[algorithm]} "
-                                f"(downloaded from {url}; the partial file was removed)")
+                                f"(downloaded from {url}; the download was removed). Run again to retry; if it "
+                                f"fails again, {url} does not serve the expected file: check the URL or mirror "
+                                f"(LABELGRAPH_DOWNLOAD_BASE), or place the right file at {dest}")
     with open(part, "rb+") as f:
         os.fsync(f.fileno())
     os.replace(part, dest)
@@ -520,6 +547,24 @@ def _download(url: str, dest: Path, checksum: str | None, *, size: int | None,
 
 class _Retryable(Exception):
     """A reply worth another attempt (a 5xx, 429, a transfer cut short)."""
+
+
+class _Server:
+    """What this run learnt about the server: ``ranges`` is True once it answered a Range request
+    with ``206`` or announced ``Accept-Ranges: bytes``, False when it answered ``200`` without that."""
+
+    def __init__(self) -> None:
+        self.ranges: bool | None = None
+
+
+def _discard(part: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        part.unlink()
+
+
+def _looks_like_html(first: bytes) -> bool:
+    head = first[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
 
 
 def _reason(exc: Exception) -> str:
@@ -540,7 +585,7 @@ def _reason(exc: Exception) -> str:
 
 
 def _transfer(http: "requests.Session", url: str, part: Path, algorithm: str | None, *, size: int | None,
-              timeout: float | tuple[float, float], progress: bool, desc: str) -> _Hashes:
+              timeout: float | tuple[float, float], progress: bool, desc: str, server: _Server) -> _Hashes:
     """One attempt: request (with Range when ``part`` has bytes), stream into ``part``; return the hashes."""
     from tqdm.auto import tqdm
 
@@ -556,12 +601,23 @@ def _transfer(http: "requests.Session", url: str, part: Path, algorithm: str | N
             log.warning("%s: server refused range %d- (416); starting over", url, offset)
             part.unlink()
             raise _Retryable("range not satisfiable; restarting")
+        dest = part.with_name(part.name[: -len(".part")])
         if status in (404, 410):
-            raise NetworkError(f"{url}: {status} {resp.reason or 'Not Found'}")
+            raise NetworkError(f"{url}: {status} {resp.reason or 'Not Found'}; the URL is wrong or the file has "
+                               f"moved: check the URL or mirror (LABELGRAPH_DOWNLOAD_BASE), or download the file "
+                               f"by hand and place it at {dest}")
         if status == 429 or status >= 500:
             raise _Retryable(f"HTTP {status} {resp.reason or ''}".strip())
         if status not in (200, 206):
-            raise NetworkError(f"{url}: HTTP {status} {resp.reason or ''}".strip())
+            raise NetworkError(f"{url}: HTTP {status} {resp.reason or ''}".strip() + f"; download the file by hand "
+                               f"and place it at {dest}")
+        ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if ctype in ("text/html", "application/xhtml+xml") and not dest.name.lower().endswith((".html", ".htm")):
+            raise NetworkError(_html_message(url, dest, ctype))
+        if status == 206 or resp.headers.get("Accept-Ranges", "").strip().lower() == "bytes":
+            server.ranges = True
+        elif server.ranges is None:
+            server.ranges = False
         if status == 206:
             start = _content_range_start(resp.headers.get("Content-Range", ""))
             if start != offset:
@@ -582,9 +638,13 @@ def _transfer(http: "requests.Session", url: str, part: Path, algorithm: str | N
         with open(part, mode) as out, tqdm(total=expected_end, initial=offset, unit="B", unit_scale=True,
                                            unit_divisor=1024, desc=desc, disable=not progress,
                                            leave=False) as bar:
+            first = True
             for chunk in resp.iter_content(chunk_size=_NET_CHUNK):
                 if not chunk:
                     continue
+                if first and mode == "wb" and _looks_like_html(chunk):
+                    raise NetworkError(_html_message(url, dest, ctype or "no content type"))
+                first = False
                 out.write(chunk)
                 hashes.update(chunk)
                 written += len(chunk)
@@ -592,6 +652,12 @@ def _transfer(http: "requests.Session", url: str, part: Path, algorithm: str | N
         if length and length.isdigit() and written < offset + int(length):
             raise _Retryable(f"transfer cut after {written} of {offset + int(length)} bytes")
     return hashes
+
+
+def _html_message(url: str, dest: Path, ctype: str) -> str:
+    return (f"{url}: the server sent an HTML page ({ctype}) instead of {dest.name} (an error or login page: the "
+            f"URL is wrong or the file has moved); check the URL or mirror (LABELGRAPH_DOWNLOAD_BASE), or download "
+            f"the file with a browser and place it at {dest}")
 
 
 def _hash_existing(part: Path, algorithm: str | None) -> _Hashes:
@@ -619,19 +685,25 @@ def _content_range_total(value: str) -> int | None:
 
 
 @contextlib.contextmanager
-def _lock(path: Path) -> Iterator[None]:
-    """An exclusive advisory lock, so two processes never write one ``.part`` (POSIX; no-op elsewhere)."""
+def _lock(path: Path, filename: str) -> Iterator[None]:
+    """An exclusive advisory lock, so two processes never write one ``.part``; a second waits for the first.
+
+    The lock dies with its process, and the file goes with the last holder, so a killed
+    download leaves nothing that blocks the next run.
+    """
+    def waiting(pid: int | None) -> None:
+        who = f"process {pid}" if pid else "another process"
+        log.warning("%s: %s is downloading it; waiting for it to finish", filename, who)
+
+    lock = FileLock(path, exclusive=True, timeout=None, on_wait=waiting)
     try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
+        lock.acquire()
+    except OSError as exc:
+        raise ConfigError(f"{path.parent}: cannot write in the download folder ({exc.strerror})") from None
+    try:
         yield
-        return
-    with open(path, "a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    finally:
+        lock.release()
 
 
 # -- extracting -------------------------------------------------------------------------------------------------

@@ -12,8 +12,11 @@ Faults are queued in ``server.faults`` and taken one per request, in order
 (``None`` = answer normally): ``("429", seconds)``, ``"500"``, ``"503"``, ``"reset"``
 (the TCP connection is reset before any reply), ``("slow", seconds)`` (sleep, then
 answer), ``"truncated"`` (half the body under the full Content-Length, then close),
-``"html"`` (a 200 with an HTML page).  Every request is logged with its arrival time
-(``time.monotonic``) in ``server.log``.
+``"html"`` (a 200 with an HTML page), ``("redirect", location)`` (a 302 to ``location``).
+Every request is logged with its arrival time (``time.monotonic``) in ``server.log``.
+
+A hostile pager: ``endless="repeat"`` answers every ``/query`` with the same edges and a
+``nextPage`` one offset further, for ever; ``endless="fresh"`` with one new edge a page.
 """
 from __future__ import annotations
 
@@ -96,8 +99,10 @@ class FakeConceptNet:
     """The loopback server; use as a context manager or call :meth:`start`/:meth:`stop`."""
 
     def __init__(self, edges: Iterable[dict[str, Any]] = (), *, recorded: dict[str, dict] | None = None,
-                 roots: dict[str, str] | None = None, delay: float = 0.0, page_cap: int = 1000) -> None:
+                 roots: dict[str, str] | None = None, delay: float = 0.0, page_cap: int = 1000,
+                 endless: str | None = None) -> None:
         self.edges = list(edges)
+        self.endless = endless
         self.page_cap = page_cap
         self.recorded = recorded or {}
         self.roots = roots or {}
@@ -158,6 +163,8 @@ class FakeConceptNet:
     def page(self, path: str) -> tuple[int, dict[str, Any]]:
         parts = urlsplit(path)
         qs = {k: v[0] for k, v in parse_qs(parts.query).items()}
+        if parts.path == "/query" and "node" in qs and self.endless:
+            return 200, self._endless_page(qs["node"], int(qs.get("offset", 0)))
         if parts.path == "/query" and "node" in qs:
             concept = qs["node"]
             offset = int(qs.get("offset", 0))
@@ -167,6 +174,13 @@ class FakeConceptNet:
         if path in self.recorded:
             return 200, self._recorded(path)
         return 404, {"error": {"status": 404, "details": f"{path} is not a URI this server knows"}}
+
+    def _endless_page(self, concept: str, offset: int) -> dict[str, Any]:
+        k = offset if self.endless == "fresh" else 0
+        edges = [make_edge("RelatedTo", concept, f"{concept}_{k}_{j}", 1.0) for j in range(2)]
+        nxt = "/query?" + urlencode({"node": concept, "offset": offset + 1, "limit": 2}, safe="/")
+        return {"@context": CONTEXT_57, "@id": f"/query?node={concept}", "edges": edges,
+                "view": {"@id": f"/query?node={concept}&offset={offset}", "nextPage": nxt}}
 
     def _recorded(self, page_id: str) -> dict[str, Any]:
         page = dict(self.recorded[page_id])
@@ -241,6 +255,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if kind == "429":
                 self._send(429, b'{"error": "rate limit"}', headers={"Retry-After": f"{arg:g}"})
+                return
+            if kind == "redirect":
+                self._send(302, b"", "text/plain", headers={"Location": arg})
                 return
             if kind in ("500", "503"):
                 self._send(int(kind), b'{"error": "server error"}')

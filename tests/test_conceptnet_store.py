@@ -1,12 +1,23 @@
 """The SQLite store: schema checks, WAL, transactions, fetch log, refusing foreign files."""
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from labelgraph.conceptnet.store import APPLICATION_ID, SCHEMA_VERSION, Store, default_store_path, edge_row
+from labelgraph.conceptnet.store import (
+    APPLICATION_ID,
+    SCHEMA_VERSION,
+    Store,
+    default_store_path,
+    edge_row,
+    ingest_temp_path,
+    remove_stale_temps,
+)
 from labelgraph.errors import DataError
 
 
@@ -92,3 +103,18 @@ def test_readonly_missing(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="no ConceptNet store here yet.*conceptnet fetch"):
         Store(tmp_path / "none.sqlite", readonly=True)
     assert not (tmp_path / "none.sqlite").exists()
+
+
+def test_stale_ingest_temps_of_dead_processes_only(tmp_path: Path) -> None:
+    store = tmp_path / "cn.sqlite"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    dead_pid = int(dead.stdout)
+    files = [ingest_temp_path(store, dead_pid), Path(f"{ingest_temp_path(store, dead_pid)}-journal"),
+             ingest_temp_path(store, os.getpid()), ingest_temp_path(tmp_path / "other.sqlite", dead_pid)]
+    for f in files:
+        f.write_bytes(b"x")
+    assert remove_stale_temps(store) == sorted(files[:2])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f.name for f in files[2:])
+    with pytest.raises(DataError, match="temporary file of a `labelgraph conceptnet ingest`"):
+        Store(files[2])

@@ -9,6 +9,7 @@ import os
 import socket
 import tarfile
 import threading
+import time
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -44,6 +45,9 @@ class Mirror:
         self.wrong: set[str] = set()          # paths served with corrupted bytes
         self.ignore_range: set[str] = set()   # paths answered 200 (whole file) even to a Range request
         self.fail_first: dict[str, int] = {}  # path → status of the first reply (e.g. 503)
+        self.html: set[str] = set()           # paths answered 200 with an HTML error page
+        self.html_type = "text/html; charset=utf-8"
+        self.slow: dict[str, float] = {}      # path → seconds between 64 kB chunks of the body
         self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
         self.lock = threading.Lock()
         self.base = ""
@@ -67,6 +71,10 @@ def _handler(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
             if first and path in mirror.fail_first:
                 self._plain(mirror.fail_first[path], b"try later")
                 return
+            if path in mirror.html:
+                self._plain(200, b"<!DOCTYPE html>\n<html><body><h1>Sign in to continue</h1></body></html>",
+                            mirror.html_type)
+                return
             if path not in mirror.files:
                 self._plain(404, b"not found")
                 return
@@ -88,6 +96,8 @@ def _handler(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(len(body)))
+            if path not in mirror.ignore_range:
+                self.send_header("Accept-Ranges", "bytes")
             if status == 206:
                 self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
             self.end_headers()
@@ -97,10 +107,18 @@ def _handler(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
                 return
+            if path in mirror.slow:
+                for k in range(0, len(body), 1 << 16):
+                    self.wfile.write(body[k:k + (1 << 16)])
+                    self.wfile.flush()
+                    time.sleep(mirror.slow[path])
+                return
             self.wfile.write(body)
 
-        def _plain(self, status: int, body: bytes) -> None:
+        def _plain(self, status: int, body: bytes, ctype: str | None = None) -> None:
             self.send_response(status)
+            if ctype:
+                self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

@@ -28,7 +28,7 @@ from .client import DEFAULT_BASE_URL, ConceptNetClient, FetchPolicy, TokenBucket
 from .dump import IngestReport, ingest_dump
 from .fetch import FetchReport, fetch_concepts, fetch_labels
 from .mapping import LabelMapping, map_labels, packaged_overrides, phrase_concept, read_overrides
-from .store import SCHEMA_VERSION, Store, default_store_path
+from .store import SCHEMA_VERSION, Store, StoreBusyError, default_store_path
 
 __all__ = [
     "ALL_RELATIONS",
@@ -43,6 +43,7 @@ __all__ = [
     "IngestReport",
     "LabelMapping",
     "Store",
+    "StoreBusyError",
     "concept_of",
     "default_store_path",
     "fetch_concepts",

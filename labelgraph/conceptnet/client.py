@@ -26,7 +26,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
-from urllib.parse import urlencode, urljoin
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import orjson
 import requests
@@ -34,7 +34,8 @@ import requests
 from .._version import __version__
 from ..errors import ConfigError, NetworkError
 
-__all__ = ["DEFAULT_BASE_URL", "USER_AGENT", "FetchPolicy", "TokenBucket", "ConceptNetClient", "parse_retry_after"]
+__all__ = ["DEFAULT_BASE_URL", "USER_AGENT", "FetchPolicy", "TokenBucket", "ConceptNetClient", "parse_retry_after",
+           "check_base_url", "origin"]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,60 @@ log = logging.getLogger(__name__)
 DEFAULT_BASE_URL = "https://api.conceptnet.io"
 #: What every request says it is.
 USER_AGENT = f"labelgraph/{__version__} (label-correlation graphs; python-requests/{requests.__version__})"
+#: Redirects followed for one request (each to the base URL's own scheme, host and port).
+MAX_REDIRECTS = 5
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def origin(url: str) -> tuple[str, str, int | None]:
+    """``(scheme, host, port)`` of a URL, the default port filled in: what "the same server" means here.
+
+    Examples
+    --------
+    >>> origin("https://api.conceptnet.io/query?node=/c/en/cat") == origin("https://API.conceptnet.io:443/")
+    True
+    """
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), port if port is not None else {"http": 80, "https": 443}.get(scheme)
+
+
+def check_base_url(url: str) -> str:
+    """The API root without its trailing ``/``; a :class:`ConfigError` unless it is an ``http(s)://host[:port][/path]`` URL.
+
+    Examples
+    --------
+    >>> check_base_url("http://127.0.0.1:8084/")
+    'http://127.0.0.1:8084'
+    >>> check_base_url("ftp://conceptnet.io")
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.ConfigError: ConceptNet base URL must start with http:// or https://, got 'ftp://conceptnet.io'
+    """
+    if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+        raise ConfigError(f"ConceptNet base URL must start with http:// or https://, got {url!r}")
+    parts = urlsplit(url)
+    problem = None
+    if any(c.isspace() for c in url):
+        problem = "it contains white space"
+    elif not parts.hostname:
+        problem = "it has no host name"
+    elif parts.query or parts.fragment:
+        problem = "it has a query or fragment; give the API root only"
+    elif parts.username or parts.password:
+        problem = "it has a user name or password"
+    else:
+        try:
+            parts.port
+        except ValueError:
+            problem = "its port is not a number in 1..65535"
+    if problem:
+        raise ConfigError(f"bad ConceptNet base URL {url!r}: {problem}")
+    return url.rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -70,6 +125,12 @@ class FetchPolicy:
         ``limit`` of each ``/query`` page (the API's maximum is 1,000).
     retry_statuses : tuple of int
         HTTP statuses retried (others fail at once).
+    max_pages : int
+        Pages followed for one query in one run; a server that pages on beyond this
+        is left with a warning naming the query (the concept stays *partial*).
+    max_stale_pages : int
+        Consecutive pages that bring no edge not already seen for the query after which
+        the paging stops, with a warning (an endless pager).
 
     Examples
     --------
@@ -88,6 +149,8 @@ class FetchPolicy:
     retry_after_max: float = 900.0
     page_limit: int = 1000
     retry_statuses: tuple[int, ...] = field(default=(429, 500, 502, 503, 504))
+    max_pages: int = 100
+    max_stale_pages: int = 3
 
     def __post_init__(self) -> None:
         for name in ("rate", "connect_timeout", "read_timeout"):
@@ -102,6 +165,9 @@ class FetchPolicy:
             raise ConfigError(f"FetchPolicy.jitter must be in [0, 1], got {self.jitter!r}")
         if not 1 <= int(self.page_limit) <= 1000:
             raise ConfigError(f"FetchPolicy.page_limit must be in 1..1000, got {self.page_limit!r}")
+        for name in ("max_pages", "max_stale_pages"):
+            if int(getattr(self, name)) < 1:
+                raise ConfigError(f"FetchPolicy.{name} must be >= 1, got {getattr(self, name)!r}")
 
     @property
     def timeout(self) -> tuple[float, float]:
@@ -208,9 +274,8 @@ class ConceptNetClient:
     def __init__(self, base_url: str = DEFAULT_BASE_URL, *, session: requests.Session | None = None,
                  policy: FetchPolicy | None = None, rng: random.Random | None = None,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> None:
-        if not base_url.startswith(("http://", "https://")):
-            raise ConfigError(f"ConceptNet base URL must start with http:// or https://, got {base_url!r}")
-        self.base_url = base_url.rstrip("/")
+        self.base_url = check_base_url(base_url)
+        self.origin = origin(self.base_url)
         self.policy = policy or FetchPolicy()
         self._own_session = session is None
         self.session = session or requests.Session()
@@ -245,6 +310,25 @@ class ConceptNetClient:
         """An absolute URL for a page link (``view.nextPage`` is relative to the server root)."""
         return urljoin(self.base_url + "/", url)
 
+    def check_link(self, url: str, what: str) -> str:
+        """``url`` made absolute; a :class:`NetworkError` when it leads to another server than the base URL's.
+
+        Examples
+        --------
+        >>> client = ConceptNetClient("http://127.0.0.1:8084")
+        >>> client.check_link("/query?node=/c/en/cat&offset=1000", "/c/en/cat")
+        'http://127.0.0.1:8084/query?node=/c/en/cat&offset=1000'
+        >>> client.check_link("http://127.0.0.1:9999/query", "/c/en/cat")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        labelgraph.errors.NetworkError: ConceptNet API: ... leads to http://127.0.0.1:9999/query, ...
+        """
+        full = self.resolve(url)
+        if origin(full) != self.origin:
+            raise NetworkError(f"ConceptNet API: a link met while fetching {what} leads to {full}, not to "
+                               f"{self.base_url}; not followed (another server is never contacted)")
+        return full
+
     def get_json(self, url: str, *, what: str) -> dict[str, Any]:
         """GET ``url`` and return its JSON object, retrying by the policy.
 
@@ -260,7 +344,7 @@ class ConceptNetClient:
         NetworkError
             After the last retry, or at once for a status the policy does not retry.
         """
-        full = self.resolve(url)
+        full = self.check_link(url, what)
         policy = self.policy
         attempts = policy.max_retries + 1
         for attempt in range(attempts):
@@ -280,8 +364,29 @@ class ConceptNetClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _attempt(self, url: str, what: str) -> dict[str, Any]:
+        response = self._get(url)
+        hops = 0
+        while response.status_code in _REDIRECTS and response.headers.get("Location"):
+            target = urljoin(url, response.headers["Location"])
+            response.close()
+            if origin(target) != self.origin:
+                scheme, host, port = origin(target)
+                raise NetworkError(f"ConceptNet API: {url} redirects to {target}, another server than "
+                                   f"{self.base_url}; not followed (pass --base-url {scheme}://{host}:{port} "
+                                   "if that server is meant)")
+            hops += 1
+            if hops > MAX_REDIRECTS:
+                raise NetworkError(f"ConceptNet API: more than {MAX_REDIRECTS} redirects for {what} from {url}")
+            self.bucket.acquire()
+            self.requests_made += 1
+            url = target
+            response = self._get(url)
+        return self._page(response, url, what)
+
+    def _get(self, url: str) -> requests.Response:
+        """One GET, redirects not followed (each hop is checked by :meth:`_attempt`)."""
         try:
-            response = self.session.get(url, timeout=self.policy.timeout)
+            return self.session.get(url, timeout=self.policy.timeout, allow_redirects=False)
         except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
                 requests.exceptions.InvalidURL) as exc:
             raise ConfigError(f"ConceptNet API: bad URL {url!r} ({exc})") from None
@@ -294,6 +399,8 @@ class ConceptNetClient:
         except requests.exceptions.RequestException as exc:
             raise _Retry(type(exc).__name__) from None
 
+    def _page(self, response: requests.Response, url: str, what: str) -> dict[str, Any]:
+        """The JSON page of a final (non-redirect) response, or why not."""
         status = response.status_code
         if status in self.policy.retry_statuses:
             wait = parse_retry_after(response.headers.get("Retry-After")) if status in (429, 503) else None

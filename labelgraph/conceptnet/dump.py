@@ -47,8 +47,22 @@ from typing import Iterator, Sequence
 
 import orjson
 
-from ..errors import ConfigError, DataError
-from .store import EDGE_COLUMNS, Store, check_store_file, create_indexes, create_schema, default_store_path
+from .._lockfile import FileLock, LockBusy
+from ..errors import ConfigError, DataError, LabelGraphError
+from .store import (
+    EDGE_COLUMNS,
+    INCOMPLETE_KEY,
+    Store,
+    StoreBusyError,
+    check_store_file,
+    create_indexes,
+    create_schema,
+    default_store_path,
+    ingest_temp_path,
+    lock_path,
+    remove_stale_temps,
+    store_errors,
+)
 
 __all__ = ["IngestReport", "ingest_dump", "iter_line_blocks"]
 
@@ -378,7 +392,8 @@ def ingest_dump(path: str | os.PathLike[str], store: str | os.PathLike[str] | No
     Parameters
     ----------
     path : path
-        ``conceptnet-assertions-*.csv.gz`` or an uncompressed ``.csv`` in the same format.
+        ``conceptnet-assertions-*.csv.gz`` or an uncompressed ``.csv`` in the same format
+        (a pipe such as ``/dev/stdin`` works too).
     store : path, optional
         The store file; default :func:`~labelgraph.conceptnet.store.default_store_path`.
     langs : sequence of str
@@ -397,6 +412,15 @@ def ingest_dump(path: str | os.PathLike[str], store: str | os.PathLike[str] | No
     DataError
         The input ends early or is corrupt (with the byte offset), or the existing store
         is not a labelgraph store; the previous store is then untouched.
+    StoreBusyError
+        Another process has the store open (``<store>.lock`` is held): checked before any
+        work, so nothing is lost; run the ingest again when it has finished.
+
+    Notes
+    -----
+    The new store is built in ``.<store>.ingest-<pid>.tmp``; temporary files of ingests
+    whose process is gone (killed) are removed first.  ``path`` may be a pipe
+    (``/dev/stdin``).
 
     Examples
     --------
@@ -408,43 +432,63 @@ def ingest_dump(path: str | os.PathLike[str], store: str | os.PathLike[str] | No
     >>> r.kept, r.duplicates
     (1, 1)
     """
-    from tqdm.auto import tqdm
-
     path = Path(path)
     store_path = Path(store) if store is not None else default_store_path()
     langs = tuple(dict.fromkeys(str(x).strip().lower() for x in langs))
     if not langs or not all(x.isalnum() or x.replace("-", "").isalnum() for x in langs):
         raise ConfigError(f"bad --lang value(s): {', '.join(langs) or '(none)'}")
-    if not path.is_file():
+    if not path.exists() or path.is_dir():
         raise DataError(f"{path}: no such dump file")
+    check_store_file(store_path)
+    store_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = FileLock(lock_path(store_path), exclusive=True, timeout=0).acquire()
+    except LockBusy:
+        # no pid named: a shared holder writes none, and the file may still hold a dead ingest's
+        raise StoreBusyError(f"{store_path}: in use by another labelgraph process (a `conceptnet fetch`, "
+                             "another ingest, or a reader such as `build` or a notebook); run the ingest again "
+                             "when it has finished") from None
+    try:
+        for stale in remove_stale_temps(store_path):
+            log.warning("%s: removed the temporary file of an interrupted ingest", stale)
+        return _ingest(path, store_path, langs, progress, batch_size)
+    finally:
+        lock.release()
+
+
+def _ingest(path: Path, store_path: Path, langs: tuple[str, ...], progress: bool, batch_size: int) -> IngestReport:
+    """The ingest proper, with ``<store>.lock`` held exclusively."""
+    from tqdm.auto import tqdm
+
     previous = None
     if store_path.exists():
-        check_store_file(store_path)
-        with Store(store_path, readonly=True) as old:  # refuses a foreign or newer file before any work
+        with Store(store_path, readonly=True, lock=False) as old:  # refuses a foreign or newer file before any work
             previous = old.stats()
     prefixes = tuple(f"/c/{x}/" for x in langs)
     pattern = _candidates(langs)
 
     report = IngestReport(file=str(path), langs=langs)
     started = time.perf_counter()
-    store_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = store_path.with_name(f".{store_path.name}.ingest-{os.getpid()}.tmp")
+    tmp = ingest_temp_path(store_path)
     for stale in (tmp, Path(f"{tmp}-journal")):
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
     conn = sqlite3.connect(tmp, isolation_level=None, check_same_thread=False)
+    stage = f"writing the new store {tmp.name}"
     try:
         for pragma in ("journal_mode = OFF", "synchronous = OFF", "locking_mode = EXCLUSIVE",
                        "cache_size = -131072", "temp_store = MEMORY", "threads = 2"):
             conn.execute(f"PRAGMA {pragma}")
         create_schema(conn, indexes=False)
+        conn.execute("INSERT INTO info (key, value) VALUES (?, 'true')", (INCOMPLETE_KEY,))
         conn.execute("CREATE TABLE staging (line INTEGER PRIMARY KEY, uri TEXT, rel TEXT, start_uri TEXT, "
                      "end_uri TEXT, info TEXT)")
         conn.execute("BEGIN")
-        size = path.stat().st_size
+        size = path.stat().st_size if path.is_file() else 0
         report.bytes = size
         digest = hashlib.sha256()
-        with tqdm(total=size, unit="B", unit_scale=True, disable=not progress, desc=f"ingest {path.name}") as bar:
+        with tqdm(total=size or None, unit="B", unit_scale=True, disable=not progress,
+                  desc=f"ingest {path.name}") as bar:
             seen_offset = 0
             pending: list[tuple] = []
             with _Writer(conn) as writer:
@@ -462,6 +506,7 @@ def ingest_dump(path: str | os.PathLike[str], store: str | os.PathLike[str] | No
             report.malformed += writer.bad_count
             examples = report.malformed_examples + [(n, "bad JSON or no numeric weight") for n in writer.bad]
             report.malformed_examples = sorted(examples)[:5]
+            report.bytes = report.bytes or seen_offset
         report.sha256 = digest.hexdigest()
         conn.execute("DROP TABLE staging")
         create_indexes(conn)
@@ -469,28 +514,46 @@ def ingest_dump(path: str | os.PathLike[str], store: str | os.PathLike[str] | No
         conn.close()
         conn = sqlite3.connect(tmp, isolation_level=None)  # normal locking again, for ATTACH and WAL
         if previous is not None:
+            stage = "copying the fetched edges of the previous store"
             report.carried_over = _carry_over(conn, store_path)
         report.seconds = time.perf_counter() - started
+        stage = f"finishing {tmp.name}"
         _record(conn, report, previous["revision"] if previous else 0)
         conn.execute("PRAGMA journal_mode = WAL")
         conn.close()
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         if previous is not None:
+            stage = "closing the previous store"
             _quiesce(store_path)
         os.replace(tmp, store_path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(Exception):
             conn.close()
         for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
+        if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
+            raise _ingest_error(store_path, stage, exc) from None
         raise
     report.seconds = time.perf_counter() - started
     if report.malformed:
         log.warning("%s: %d malformed lines skipped (first: %s)", path, report.malformed,
                     ", ".join(f"line {n}: {why}" for n, why in report.malformed_examples))
     return report
+
+
+def _ingest_error(store_path: Path, stage: str, exc: sqlite3.Error) -> LabelGraphError:
+    """One line for an SQLite error during an ingest: which file, what was being done, what to do."""
+    if stage == "closing the previous store" and "locked" in str(exc).lower():
+        return StoreBusyError(f"{store_path}: another process still has the store open (a `labelgraph build`, "
+                              "`conceptnet show` or a notebook); close it and run the ingest again "
+                              "(the previous store is untouched)")
+    try:
+        with store_errors(store_path):
+            raise exc
+    except LabelGraphError as err:
+        return type(err)(f"{err} [while {stage}; the previous store is untouched]")
 
 
 def _carry_over(conn: sqlite3.Connection, store_path: Path) -> int:
@@ -519,6 +582,7 @@ def _record(conn: sqlite3.Connection, report: IngestReport, revision: int) -> No
     conn.execute("INSERT OR REPLACE INTO info (key, value) VALUES ('dump_languages', ?)",
                  (orjson.dumps(list(report.langs)).decode(),))
     conn.execute("INSERT OR REPLACE INTO info (key, value) VALUES ('revision', ?)", (str(revision + 1),))
+    conn.execute("DELETE FROM info WHERE key = ?", (INCOMPLETE_KEY,))
 
 
 def _quiesce(store_path: Path) -> None:

@@ -6,6 +6,12 @@ log are written in one transaction, so a killed run resumes from the recorded pa
 and a re-run requests nothing already complete (``refresh=True`` redoes it).
 Which concepts are fetched follows the label mapping: a label's phrase first, its
 content words only when the phrase has no edge (:mod:`labelgraph.conceptnet.mapping`).
+
+A hostile or broken server cannot lead the fetcher astray: a ``nextPage`` (or a
+redirect) to another scheme, host or port than the base URL's is an error, a page
+URL seen before is an error, and the paging of one query stops, with a warning naming
+it, after ``FetchPolicy.max_pages`` pages or ``max_stale_pages`` pages in a row that
+bring no edge not already seen.
 """
 from __future__ import annotations
 
@@ -25,10 +31,6 @@ from .store import Store, edge_row
 __all__ = ["FetchReport", "parse_api_edge", "parse_page", "fetch_concept", "fetch_concepts", "fetch_labels"]
 
 log = logging.getLogger(__name__)
-
-#: Pages followed for one concept before the paging is taken for a loop.
-MAX_PAGES = 100_000
-
 
 @dataclass
 class FetchReport:
@@ -50,6 +52,9 @@ class FetchReport:
         Edges left out, by reason (``other language``, ``missing field``, ``bad weight``).
     mapping : list of LabelMapping
         The label mapping, for :func:`fetch_labels`.
+    stopped : list of str
+        Concepts whose paging was stopped early (``FetchPolicy.max_pages`` or
+        ``max_stale_pages``); they stay *partial* in the fetch log.
     """
 
     fetched: list[str] = field(default_factory=list)
@@ -59,13 +64,18 @@ class FetchReport:
     edges_new: int = 0
     skipped: Counter = field(default_factory=Counter)
     mapping: list[LabelMapping] = field(default_factory=list)
+    stopped: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """One line for the CLI."""
         bad = sum(v for k, v in self.skipped.items() if k != "other language")
         text = (f"{len(self.fetched)} concepts fetched, {len(self.already)} already complete; "
                 f"{self.requests} requests, {self.pages} pages, {self.edges_new} new edges")
-        return text + (f"; {bad} malformed edges skipped" if bad else "")
+        text += f"; {bad} malformed edges skipped" if bad else ""
+        if self.stopped:
+            text += (f"; paging stopped early for {len(self.stopped)} concepts ({', '.join(self.stopped)}), "
+                     "left partial")
+        return text
 
 
 def parse_api_edge(edge: Any, langs: Sequence[str] = ("en",)) -> tuple | str:
@@ -155,25 +165,53 @@ def fetch_concept(store: Store, client: ConceptNetClient, concept: str, *, refre
         return report
     other = f"/c/{langs[0]}" if len(langs) == 1 else None
     url = state.next_page if state is not None and state.next_page else client.query_url(concept, other)
+    policy = client.policy
     seen_urls: set[str] = set()
+    seen_edges: set[Any] = set()
+    stale = 0
     before = client.requests_made
     bad = Counter()
     while url is not None:
-        if url in seen_urls or len(seen_urls) >= MAX_PAGES:
+        if url in seen_urls:
             raise DataError(f"ConceptNet API: the pages of {concept} loop back to {url}")
+        if len(seen_urls) >= policy.max_pages:
+            log.warning("ConceptNet API: stopped paging %s after %d pages (FetchPolicy.max_pages, --max-pages); "
+                        "the concept stays partial, next page %s", client.query_url(concept, other),
+                        len(seen_urls), url)
+            report.stopped.append(concept)
+            break
         seen_urls.add(url)
         page = client.get_json(url, what=concept)
         rows, skipped, nxt = parse_page(page, langs)
+        if nxt is not None:
+            client.check_link(nxt, concept)  # before recording it: a rerun must not resume from it either
         report.edges_new += store.record_page(concept, rows, nxt)
         report.pages += 1
         report.skipped.update(skipped)
         bad.update({k: v for k, v in skipped.items() if k != "other language"})
+        ids = {_edge_id(e) for e in page.get("edges") or []}
+        stale = stale + 1 if ids <= seen_edges else 0
+        seen_edges |= ids
+        if nxt is not None and stale >= policy.max_stale_pages:
+            log.warning("ConceptNet API: stopped paging %s after %d pages in a row with no new edge "
+                        "(the server repeats itself); the concept stays partial", client.query_url(concept, other),
+                        stale)
+            report.stopped.append(concept)
+            break
         url = nxt
+    else:
+        report.fetched.append(concept)
     report.requests += client.requests_made - before
-    report.fetched.append(concept)
     if bad:
         log.warning("%s: skipped %s", concept, ", ".join(f"{v} edges with {k}" for k, v in sorted(bad.items())))
     return report
+
+
+def _edge_id(edge: Any) -> Any:
+    """What tells two edges of a page apart: the ``@id``, else the whole (hashable) edge."""
+    if isinstance(edge, dict) and isinstance(edge.get("@id"), str):
+        return edge["@id"]
+    return orjson.dumps(edge, option=orjson.OPT_SORT_KEYS)
 
 
 def fetch_concepts(store: Store, client: ConceptNetClient, concepts: Iterable[str], *, refresh: bool = False,
