@@ -208,7 +208,6 @@ class Artifact:
         from .stats import conditional_probability
 
         self._require("statistics")
-        check_dense(self.num_labels, "P = M / n")
         return conditional_probability(self.matrix, self.n, labels=self.labels)
 
     def to_networkx(self, *, self_loops: bool = False):

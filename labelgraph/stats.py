@@ -10,6 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from ._dense import check_dense
 from .artifact import Artifact
 
 __all__ = ["cooccurrence_counts", "conditional_probability", "label_statistics"]
@@ -68,7 +69,10 @@ def conditional_probability(M: Any, n: Any, labels: Sequence[str] | None = None)
     >>> P.tolist()
     [[0.0, 0.5], [1.0, 0.0]]
     """
-    M = M.toarray() if sp.issparse(M) else np.asarray(M)
+    if sp.issparse(M):
+        check_dense(M.shape[0], "P = M / n")
+        M = M.toarray()
+    M = np.asarray(M)
     n = np.asarray(n, dtype=np.float64)
     zero = n == 0
     if zero.any():
