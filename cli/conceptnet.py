@@ -91,7 +91,8 @@ def conceptnet() -> None:
               help="ConceptNet API root [default: https://api.conceptnet.io].")
 @click.option("--refresh", is_flag=True, help="Fetch again concepts the store already has complete.")
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=0.5, show_default=True,
-              help="Requests per second, sustained (the API allows 1 a second).")
+              envvar="LABELGRAPH_CONCEPTNET_RATE", show_envvar=True,
+              help="Requests per second, sustained (the API allows 1 a second; a mirror of your own may allow more).")
 @click.option("--burst", type=click.IntRange(min=1), default=20, show_default=True,
               help="Requests allowed back to back (the API allows 120 a minute).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
-from .errors import ArtifactError, ConfigError
+from .errors import ArtifactError, ConfigError, WriteError
 
 __all__ = ["atomic_write", "check_writable", "check_stem", "StagedWrites", "write_error", "remove_stale_temporaries"]
 
@@ -34,7 +34,7 @@ _TEMP = re.compile(r"^\..+\.(\d+)\.[A-Za-z0-9_]+\.tmp$")
 Differs = Callable[[Path], "str | None"]
 
 
-def write_error(path: str | os.PathLike[str], exc: OSError) -> ArtifactError:
+def write_error(path: str | os.PathLike[str], exc: OSError) -> WriteError:
     """The one-line error for an OS error while writing ``path`` (disk full, I/O error, permission).
 
     Examples
@@ -44,7 +44,7 @@ def write_error(path: str | os.PathLike[str], exc: OSError) -> ArtifactError:
     'g.npz: cannot write (No space left on device)'
     """
     reason = exc.strerror or (errno.errorcode.get(exc.errno or 0) if exc.errno else None) or str(exc)
-    return ArtifactError(f"{path}: cannot write ({reason})")
+    return WriteError(f"{path}: cannot write ({reason})")
 
 
 def check_stem(name: str) -> str:

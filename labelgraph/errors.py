@@ -17,6 +17,7 @@ __all__ = [
     "ConfigError",
     "LabelMismatchError",
     "ArtifactError",
+    "WriteError",
     "NetworkError",
     "ChecksumError",
     "MissingDependencyError",
@@ -47,6 +48,12 @@ class LabelMismatchError(DataError):
 
 class ArtifactError(DataError):
     """A ``.npz`` artifact cannot be read, is of the wrong kind, or would be overwritten."""
+
+
+class WriteError(ArtifactError):
+    """The operating system refused a write (disk full, permission, I/O error): the message names the path."""
+
+    exit_code = 5
 
 
 class NetworkError(LabelGraphError):

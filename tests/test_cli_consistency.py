@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 import labelgraph
-from cli.main import cli
+from labelgraph_cli.main import cli
 from labelgraph.inspect.sweep import graph_measures, spectral_gap
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +27,7 @@ def run(*args: object):
 
 def cli_process(*args: object) -> subprocess.CompletedProcess:
     """The CLI in its own process, so that stdout and stderr are apart."""
-    return subprocess.run([sys.executable, "-c", "from cli.main import cli; cli()", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "labelgraph_cli.main", *map(str, args)],
                           capture_output=True, text=True, env=ENV, timeout=300)
 
 

@@ -72,7 +72,7 @@ def test_killed_ingest_leaves_a_temp_file_that_is_never_a_store(tmp_path: Path) 
     first.write_bytes(GENERATED)
     assert _invoke("ingest", str(first), "--store", str(store), "-q").exit_code == 0
     before = _stats(store)
-    assert before["edges"] == len(reference_filter(GENERATED))
+    assert before["num_edges"] == len(reference_filter(GENERATED))
 
     # a second ingest reads a slow stdin and is killed half-way
     proc = subprocess.Popen([*CLI, "ingest", "-", "--store", str(store), "-q"], env=ENV, stdin=subprocess.PIPE,
@@ -90,7 +90,7 @@ def test_killed_ingest_leaves_a_temp_file_that_is_never_a_store(tmp_path: Path) 
 
     # stats reads the old store, untouched; the temporary file is never taken for a store
     after = _stats(store)
-    assert after["edges"] == before["edges"] and after["revision"] == before["revision"]
+    assert after["num_edges"] == before["num_edges"] and after["revision"] == before["revision"]
     result = _invoke("stats", "--store", str(temp))
     assert result.exit_code == 2
     assert "temporary file of a `labelgraph conceptnet ingest`" in _one_line(result.output)
@@ -107,7 +107,7 @@ def test_killed_ingest_leaves_a_temp_file_that_is_never_a_store(tmp_path: Path) 
     result = _invoke("ingest", str(second), "--store", str(store), "-q")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cn.sqlite", "first.csv", "half.sqlite", "second.csv"]
-    assert _stats(store)["edges"] == 10
+    assert _stats(store)["num_edges"] == 10
 
 
 # -- ingest against fetch -----------------------------------------------------------------------------------------
@@ -173,7 +173,7 @@ def test_ingest_cannot_replace_a_store_a_reader_still_has_open(tmp_path: Path) -
         ingest.stdin.write(_dump_lines(10, "d").decode())
         ingest.stdin.close()
         assert ingest.wait(timeout=120) == 1
-        assert reader.stats()["edges"] == before["edges"]
+        assert reader.stats()["edges"] == before["num_edges"]
     assert "another process still has the store open" in _one_line(ingest.stderr.read())
     assert _stats(store) == before
     # no temporary file or lock left (SQLite's own -wal/-shm of the old store may stay: read-only

@@ -64,16 +64,43 @@ def test_readme_quickstart_commands_are_the_ci_commands():
     assert test_cmd in (ROOT / ".ci" / "run").read_text()
 
 
-def test_readme_offline_commands_run(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for line in _readme_block("The command line").splitlines():
-        command = line.split("#")[0].strip()
-        args = shlex.split(command)[1:]
-        if not args or args[0] not in ("build", "show", "datasets") or any(
-                a in args for a in ("--root", "--annotations", "--download", "--kind")):
-            continue  # commands that need data or a store are covered by their own tests
-        res = CliRunner().invoke(cli, args)
-        assert res.exit_code == 0, (command, res.output)
+@pytest.mark.slow
+def test_readme_first_session_runs_top_to_bottom_twice(tmp_path):
+    """The README's first session as a user types it, in an empty folder, twice; ConceptNet is a
+    loopback server with the API's page format (edges between neighbouring COCO labels)."""
+    import os
+    import subprocess
+    import sys
+
+    import labelgraph
+    from tests._conceptnet_server import FakeConceptNet, make_edge
+
+    block = _readme_block("The command line")
+    labels = labelgraph.load(labelgraph.bundled_path("coco")).labels
+    concept = {x: "/c/en/" + x.replace(" ", "_") for x in labels}
+    edges = [make_edge("AtLocation", concept[a], concept[b], 2.0) for a, b in zip(labels, labels[1:])]
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"],
+               LABELGRAPH_CONCEPTNET_RATE="1000")
+    with FakeConceptNet(edges) as server:
+        env["LABELGRAPH_CONCEPTNET_URL"] = server.url
+        first = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=tmp_path, env=env,
+                               capture_output=True, text=True, timeout=600)
+        assert first.returncode == 0, first.stderr[-3000:]
+        files = {p.name: p.stat().st_mtime_ns for p in (tmp_path / "graphs").iterdir()}
+        second = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=600)
+        assert second.returncode == 0, second.stderr[-3000:]
+        assert len([r for r in server.log if "/query" in r[1]]) == len(labels)  # the second fetch asks nothing
+    assert {p.name: p.stat().st_mtime_ns for p in (tmp_path / "graphs").iterdir()} == files  # nothing rewritten
+    for name in ("coco2014_statistics.npz", "coco2014_knowledge.npz", "coco2014_ks_l0.4_t0.02_e0.4.npz",
+                 "voc2007_ppmi_k5.npz", "coco2014_identity.npz", "coco2014_mlgcn_t0.4_p0.25.pyg.npz"):
+        assert name in files, sorted(files)
+    # the knowledge graph holds exactly the served edges (either direction, SPEC §2.5)
+    A_K = labelgraph.load(tmp_path / "graphs" / "coco2014_knowledge.npz")
+    assert A_K.matrix.nnz == 2 * (len(labels) - 1)
+    assert A_K.matrix[0, 1] == A_K.matrix[1, 0] == 2.0 and A_K.matrix[0, 2] == 0.0
+    statuses = re.findall(r"\s(new|replaced|unchanged)$", second.stdout, re.M)
+    assert statuses and set(statuses) == {"unchanged"}, second.stdout
 
 
 def test_readme_python_block_runs(tmp_path, monkeypatch):

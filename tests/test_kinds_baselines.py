@@ -139,12 +139,12 @@ def test_sweep_top_k_and_min_count_axes_equal_separate_builds(coco) -> None:
         A = build_graph(coco, "jaccard", top_k=row["top_k"], min_count=row["min_count"]).to_dense()
         off = A.copy()
         np.fill_diagonal(off, 0)
-        assert row["edges"] == np.count_nonzero(off)
+        assert row["num_edges"] == np.count_nonzero(off)
     binary = sweep(coco, "binary", tau="0.3,0.4", top_k="3")
     for row in binary.rows:
         B = build_graph(coco, "binary", tau=row["tau"], top_k=3).to_dense()
         np.fill_diagonal(B, 0)
-        assert row["edges"] == np.count_nonzero(B)
+        assert row["num_edges"] == np.count_nonzero(B)
     with pytest.raises(ConfigError, match="top_k applies to kinds built from statistics, not to a ks sweep"):
         sweep(coco, "ks", knowledge=Artifact.graph("knowledge", coco.labels, np.zeros((80, 80))), top_k="3")
     with pytest.raises(ConfigError, match="tau does not apply to a ppmi sweep"):

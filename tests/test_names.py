@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 import labelgraph
-from cli.main import cli
+from labelgraph_cli.main import cli
 from tests.conftest import require_shared
 
 

@@ -21,9 +21,9 @@ import pytest
 from click.testing import CliRunner
 
 import labelgraph
-from cli.main import cli
+from labelgraph_cli.main import cli
 
-LABELGRAPH = [sys.executable, "-c", "from cli.main import cli; cli()"]
+LABELGRAPH = [sys.executable, "-m", "labelgraph_cli.main"]
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(ROOT)}
 
@@ -112,7 +112,7 @@ def test_a_failed_write_leaves_no_output_of_the_run(tmp_path: Path) -> None:
     # The statistics file (13 kB) fits under 15 000 bytes; the probability graph (18 kB) does not.
     out = tmp_path / "graphs"
     proc = _limited_build(out, 15_000)
-    assert proc.returncode == 2
+    assert proc.returncode == 5  # the operating system refused the write (WriteError)
     assert proc.stderr.strip() == f"Error: {out / 'coco2014_probability.npz'}: cannot write (File too large)"
     assert "Traceback" not in proc.stderr and proc.stdout == ""
     assert list(out.iterdir()) == []  # neither the statistics nor any temporary
@@ -138,7 +138,7 @@ def test_a_full_filesystem_leaves_no_output_of_the_run(tmp_path: Path) -> None:
     error_lines = [line for line in proc.stderr.splitlines() if line.startswith("Error:")]
     assert error_lines and "No space left on device" in error_lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
-    assert proc.stdout.splitlines() == ["exit=2"]  # ArtifactError's exit code; `ls -A` printed no file
+    assert proc.stdout.splitlines() == ["exit=5"]  # WriteError's exit code; `ls -A` printed no file
 
 
 def test_an_os_error_in_atomic_write_is_one_artifact_error(tmp_path: Path) -> None:
@@ -201,3 +201,39 @@ def test_temporaries_of_a_killed_writer_are_removed_by_the_next_write(tmp_path: 
     finally:
         alive.kill()
         alive.wait()
+
+
+@pytest.mark.parametrize("target, suffix", [("pyg", ".pyg.npz"), ("npy", ".npy"), ("pt", ".pt"), ("csv", ".csv")])
+def test_export_twice_keeps_the_file_and_a_change_needs_force(tmp_path: Path, target: str, suffix: str) -> None:
+    if target == "pt":
+        pytest.importorskip("torch")
+    g = labelgraph.Artifact.graph("binary", ["a", "b", "c"], [[0, 1, 0], [0, 0, 1], [1, 0, 0]])
+    source = g.save(tmp_path / "g.npz")
+    out = tmp_path / f"out{suffix}"
+    assert run("export", source, "--to", target, "--out", out).exit_code == 0
+    before = (out.read_bytes(), out.stat().st_mtime_ns)
+    again = run("export", source, "--to", target, "--out", out)
+    assert again.exit_code == 0, again.output
+    assert (out.read_bytes(), out.stat().st_mtime_ns) == before
+    other = labelgraph.Artifact.graph("binary", ["a", "b", "c"], [[0, 1, 1], [0, 0, 1], [1, 0, 0]])
+    other.save(source, force=True)
+    changed = run("export", source, "--to", target, "--out", out)
+    assert changed.exit_code != 0 and "would change" in changed.output and str(out) in changed.output
+    assert run("export", source, "--to", target, "--out", out, "--force").exit_code == 0
+    assert out.read_bytes() != before[0]
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
+def test_plot_twice_writes_the_same_bytes(tmp_path: Path, suffix: str) -> None:
+    pytest.importorskip("matplotlib")
+    source = labelgraph.Artifact.graph("binary", ["a", "b", "c"], [[0, 1, 0], [1, 0, 1], [0, 1, 0]]).save(
+        tmp_path / "g.npz")
+    out = tmp_path / f"fig{suffix}"
+    first = subprocess.run([*LABELGRAPH, "plot", str(source), "--out", str(out)], env=ENV, capture_output=True,
+                           text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    data = out.read_bytes()
+    second = subprocess.run([*LABELGRAPH, "plot", str(source), "--out", str(out)], env=ENV, capture_output=True,
+                            text=True, timeout=120)  # another process: no state shared with the first
+    assert second.returncode == 0, second.stderr
+    assert out.read_bytes() == data

@@ -51,7 +51,7 @@ from typing import Callable
 
 import numpy as np
 
-from .._atomic import atomic_write, check_writable
+from .._atomic import StagedWrites
 from ..artifact import Artifact
 from ..errors import ArtifactError, ConfigError
 
@@ -268,8 +268,9 @@ def export_artifact(artifact: Artifact, path: str | os.PathLike[str], fmt: str, 
                     force: bool = False) -> list[Path]:
     """Write ``artifact`` to ``path`` in format ``fmt`` (one of :data:`EXPORT_FORMATS`); return every file written.
 
-    ``npy`` and ``pt`` also write :func:`labels_path` beside ``path``.  All paths are
-    checked before the first write; each file is written atomically.
+    ``npy`` and ``pt`` also write :func:`labels_path` beside ``path``.  The files are
+    written all or none, atomically; a file that already holds the same bytes is left
+    as it is, and one that would change needs ``force``.
 
     Raises
     ------
@@ -277,7 +278,7 @@ def export_artifact(artifact: Artifact, path: str | os.PathLike[str], fmt: str, 
         An unknown format (the known ones are listed).
     ArtifactError
         A kind the format cannot hold (a statistics file to a graph format, a graph to
-        ML-GCN's adj format), or an existing output without ``force``.
+        ML-GCN's adj format), or an existing output that would change, without ``force``.
 
     Examples
     --------
@@ -290,14 +291,12 @@ def export_artifact(artifact: Artifact, path: str | os.PathLike[str], fmt: str, 
     if not spec.accepts(artifact.kind):
         raise ArtifactError(spec.refuse.format(kind=artifact.kind, fmt=fmt))
     outputs = [Path(path)] + ([labels_path(path)] if fmt in ("npy", "pt") else [])
-    for out in outputs:
-        check_writable(out, force=force)
     payloads = [_WRITERS[fmt](artifact)]
     if len(outputs) > 1:
         payloads.append("".join(f"{x}\n" for x in artifact.labels).encode("utf-8"))
-    for out, payload in zip(outputs, payloads):
-        with atomic_write(out, "wb") as handle:
-            handle.write(payload)
+    with StagedWrites(force=force) as run:  # all files or none; the same bytes again are left as they are
+        for out, payload in zip(outputs, payloads):
+            run.add(out, payload)
     return outputs
 
 

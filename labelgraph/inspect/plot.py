@@ -15,7 +15,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .._atomic import atomic_write, check_writable
+from .._atomic import StagedWrites
 from .._dense import check_dense
 from ..artifact import Artifact
 from ..errors import ConfigError, missing_dependency
@@ -156,8 +156,15 @@ def draw_network(ax: Any, artifact: Artifact, *, seed: int = 0, min_weight: floa
     ax.set_title(f"{artifact.kind}: {rows.size} linked label pairs", fontsize=9)
 
 
+#: Metadata that keeps a date out of the file (matplotlib writes one into SVG and PDF by default).
+_NO_DATE = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
+
+
 def save_figure(fig: Any, path: str | os.PathLike[str], *, force: bool = False) -> Path:
-    """Save ``fig`` atomically as PNG, SVG or PDF (by suffix); refuse to overwrite without ``force``.
+    """Save ``fig`` atomically as PNG, SVG or PDF (by suffix); a file that would change needs ``force``.
+
+    No creation date is written, so the same figure gives the same bytes and a second
+    run leaves the file as it is.
 
     Examples
     --------
@@ -170,11 +177,13 @@ def save_figure(fig: Any, path: str | os.PathLike[str], *, force: bool = False) 
     fmt = _FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise ConfigError(f"{path}: unknown figure format {path.suffix!r} (use .png, .svg or .pdf)")
-    path = check_writable(path, force=force)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt, dpi=fig.dpi)
-    with atomic_write(path, "wb") as handle:
-        handle.write(buffer.getvalue())
+    import matplotlib
+
+    with matplotlib.rc_context({"svg.hashsalt": "labelgraph"}):  # SVG ids from a fixed salt, not a random one
+        fig.savefig(buffer, format=fmt, dpi=fig.dpi, metadata=_NO_DATE.get(fmt))
+    with StagedWrites(force=force) as run:  # the same figure again leaves the file as it is
+        run.add(path, buffer.getvalue())
     return path
 
 
