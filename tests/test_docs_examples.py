@@ -30,6 +30,7 @@ def run_block(block: str, cwd: Path, env: dict[str, str] | None = None) -> subpr
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # 20 epochs on a CPU, in a subprocess per command
 def test_train_md_mulan_example_runs_and_its_scores_give_its_map(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     pytest.importorskip("sklearn")

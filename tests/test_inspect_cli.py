@@ -199,9 +199,14 @@ def test_export_every_format(tmp_path, files) -> None:
         assert out.exit_code == 0, out.output
     with np.load(tmp_path / "ks.pyg.npz") as npz:
         assert npz["edge_index"].dtype == np.int64 and npz["edge_weight"].dtype == np.float32
-    again = run("export", paths["ks"], "--to", "csv")
-    assert again.exit_code == 2 and "already exists (use --force to overwrite)" in again.output
-    assert run("export", paths["ks"], "--to", "csv", "--force").exit_code == 0
+    csv_path = tmp_path / "ks.csv"
+    before = csv_path.read_bytes()
+    again = run("export", paths["ks"], "--to", "csv")  # the same bytes again: kept, not an error
+    assert again.exit_code == 0 and csv_path.read_bytes() == before, again.output
+    other = run("export", paths["binary"], "--to", "csv", "--out", csv_path)
+    assert other.exit_code == 2 and "would change" in other.output and "--force" in other.output
+    assert run("export", paths["binary"], "--to", "csv", "--out", csv_path, "--force").exit_code == 0
+    assert csv_path.read_bytes() != before
     custom = run("export", paths["ks"], "--to", "pyg", "--out", tmp_path / "x" / "ks_pyg.npz")
     assert custom.exit_code == 0 and (tmp_path / "x" / "ks_pyg.npz").is_file()
 
