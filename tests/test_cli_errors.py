@@ -143,24 +143,22 @@ def test_debug_flag_and_environment_show_the_traceback(graph):
 
 
 def test_interrupt_is_one_line_exit_130(tmp_path):
-    # a real SIGINT while the command waits on a lock
+    # a real SIGINT while the command waits for input (an ingest reading a dump from a pipe that stays open)
     store = tmp_path / "cn.sqlite"
-    dump = tmp_path / "dump.csv"
-    dump.write_text("")
-    assert run("conceptnet", "ingest", dump, "--store", store, "-q").exit_code == 0
-    holder = sqlite3.connect(store, isolation_level=None)
-    holder.execute("BEGIN EXCLUSIVE")
+    proc = subprocess.Popen([sys.executable, "-m", "labelgraph_cli.main", "conceptnet", "ingest", "-",
+                             "--store", str(store), "-q"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "labelgraph_cli.main", "conceptnet", "ingest", str(dump),
-                                 "--store", str(store), "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
-        time.sleep(3)
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".*ingest*")) and time.monotonic() < deadline:
+            time.sleep(0.1)  # until the ingest has started (its temporary database exists)
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=60)
     finally:
-        holder.execute("ROLLBACK")
-        holder.close()
+        if proc.poll() is None:
+            proc.kill()
     assert_one_line(proc.returncode, stderr, "interrupted", code=130)
+    assert not store.exists()  # nothing half-written
 
 
 def test_vector_zip_member_outside_the_archive_is_read_by_name_not_extracted(tmp_path):
