@@ -77,3 +77,50 @@ def test_import_and_load_pull_in_no_heavy_library() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "20 []"
+
+
+def overlap_graph(M, n):
+    """The toy kind's pure function (docs/architecture.md): ``M_ij / min(n_i, n_j)``, arrays in and out."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    M = sp.csr_matrix(M, dtype=np.float64).tocoo()
+    n = np.asarray(n, dtype=np.float64)
+    values = M.data / np.minimum(n[M.row], n[M.col])
+    return sp.csr_matrix((values, (M.row, M.col)), shape=M.shape)
+
+
+def test_a_graph_kind_is_one_registry_entry(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import numpy as np
+
+    from labelgraph import Artifact, build_graph, load
+    from labelgraph.errors import ArtifactError
+    from labelgraph.graphs.kinds import STATISTICAL_KINDS, GraphKind, association_kind
+
+    stats = Artifact.statistics(["a", "b", "c"], [4, 2, 2], [[0, 2, 1], [2, 0, 0], [1, 0, 0]], 6)
+    path = tmp_path / "overlap.npz"
+    with np.load(labelgraph_file(tmp_path)) as z:
+        arrays = dict(z.items())
+    np.savez(path, **{**arrays, "kind": np.array("overlap")})  # a file of a kind not (yet) registered
+    with pytest.raises(ArtifactError, match="unknown artifact kind 'overlap'"):
+        load(path)
+
+    # the whole change: this entry in labelgraph/graphs/kinds.py (and the function in graphs/)
+    monkeypatch.setitem(STATISTICAL_KINDS, "overlap", GraphKind(
+        "overlap", (), {}, "M_ij / min(n_i, n_j), saved as norm(X + I)",
+        make=association_kind(lambda i: overlap_graph(i.M, i.n))))
+
+    raw = build_graph(stats, "overlap", raw=True)
+    # by hand: a-b 2 / min(4, 2) = 1, a-c 1 / min(4, 2) = 0.5, b-c never together
+    assert raw.to_dense().tolist() == [[0, 1, 0.5], [1, 0, 0], [0.5, 0, 0]]
+    assert raw.meta["kind"] == "overlap" and raw.meta["normalized"] is False
+    normalized = build_graph(stats, "overlap", top_k=1)
+    assert normalized.meta["top_k"] == 1 and normalized.to_dense()[0, 2] == 0.0  # a keeps only b
+    assert load(normalized.save(tmp_path / "built.npz")).content_hash == normalized.content_hash
+    assert load(path).kind == "overlap"  # the artifact's kind check reads the registry
+
+
+def labelgraph_file(tmp_path: Path) -> Path:
+    from labelgraph import Artifact
+
+    return Artifact.graph("binary", ["a", "b"], [[0, 1], [1, 0]]).save(tmp_path / "plain.npz")

@@ -21,7 +21,8 @@ from .sparsify import sparse_normalize, top_k_filter
 from .sparsify import symmetrize as symmetrize_matrix
 from .statistical import binary_graph, check_unit, mlgcn_graph, reweighted_graph
 
-__all__ = ["GraphKind", "KindInputs", "STATISTICAL_KINDS", "GRAPH_KINDS", "check_param"]
+__all__ = ["GraphKind", "KindInputs", "STATISTICAL_KINDS", "OTHER_GRAPH_KINDS", "GRAPH_KINDS", "association_kind",
+           "check_param"]
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,17 @@ def _with_self_loops(X: sp.csr_matrix, inputs: KindInputs) -> tuple[sp.csr_matri
     return X, sparse_normalize(X + sp.identity(X.shape[0], format="csr"))
 
 
-def _association(fn: Callable[..., sp.csr_matrix]) -> Callable[..., tuple[Any, Any]]:
+def association_kind(fn: Callable[..., sp.csr_matrix]) -> Callable[..., tuple[Any, Any]]:
+    """A kind's ``make`` from ``fn(inputs, **params) -> X``: ``--top-k`` and ``--symmetrize`` on ``X``, saved as ``norm(X + I)``.
+
+    Examples
+    --------
+    >>> make = association_kind(lambda i: i.M.astype(float))
+    >>> inputs = KindInputs(sp.csr_matrix([[0, 2], [2, 0]]), np.array([2, 2]), 2, None, "none")
+    >>> raw, normalized = make(inputs)
+    >>> raw.toarray().tolist(), normalized.toarray().round(3).tolist()
+    ([[0.0, 2.0], [2.0, 0.0]], [[0.333, 0.667], [0.667, 0.333]])
+    """
     def make(inputs: KindInputs, **params: float) -> tuple[Any, Any]:
         return _with_self_loops(fn(inputs, **params), inputs)
     return make
@@ -140,20 +151,20 @@ STATISTICAL_KINDS: dict[str, GraphKind] = {
         GraphKind("reweighted", ("tau", "p"), {"tau": 0.4, "p": 0.2}, "ML-GCN Eq. 8 (paper form), saved as norm(A')", _reweighted),
         GraphKind("mlgcn", ("tau", "p"), {"tau": 0.4, "p": 0.25}, "ML-GCN reference code (gen_A/gen_adj), bit-compatible", _mlgcn),
         GraphKind("ppmi", (), {}, "positive PMI, max(log(N M_ij / (n_i n_j)), 0), saved as norm(X + I)",
-                  make=_association(lambda i: ppmi_graph(i.M, i.n, i.num_samples))),
+                  make=association_kind(lambda i: ppmi_graph(i.M, i.n, i.num_samples))),
         GraphKind("npmi", (), {}, "positive normalized PMI in [0, 1], saved as norm(X + I)",
-                  make=_association(lambda i: npmi_graph(i.M, i.n, i.num_samples))),
+                  make=association_kind(lambda i: npmi_graph(i.M, i.n, i.num_samples))),
         GraphKind("jaccard", (), {}, "M_ij / (n_i + n_j - M_ij), saved as norm(X + I)",
-                  make=_association(lambda i: jaccard_graph(i.M, i.n))),
+                  make=association_kind(lambda i: jaccard_graph(i.M, i.n))),
         GraphKind("exclusive", ("min_expected",), {"min_expected": 5.0},
                   "never together although chance predicts >= min_expected, saved as norm(X + I)",
-                  make=_association(lambda i, min_expected: exclusive_graph(i.M, i.n, i.num_samples,
+                  make=association_kind(lambda i, min_expected: exclusive_graph(i.M, i.n, i.num_samples,
                                                                             min_expected))),
         GraphKind("cosine", (), {}, "max(cos(e_i, e_j), 0) of label embeddings, saved as norm(X + I)",
-                  make=_association(_cosine), needs="embeddings"),
+                  make=association_kind(_cosine), needs="embeddings"),
         GraphKind("identity", (), {}, "baseline: I, no propagation", make=_identity),
         GraphKind("complete", (), {}, "baseline: every pair, uniform (C <= 5000)",
-                  make=_association(lambda i: complete_graph(i.num_labels))),
+                  make=association_kind(lambda i: complete_graph(i.num_labels))),
         GraphKind("shuffled", ("seed",), {"seed": 0}, "baseline: the base graph with permuted labels",
                   make=_shuffled, needs="base"),
         GraphKind("random", ("seed",), {"seed": 0}, "baseline: as many random edges as the base graph, uniform",
@@ -161,8 +172,10 @@ STATISTICAL_KINDS: dict[str, GraphKind] = {
     )
 }
 
-#: Every graph kind the toolkit writes (knowledge and ks need more than statistics).
-GRAPH_KINDS: tuple[str, ...] = tuple(STATISTICAL_KINDS) + ("knowledge", "ks")
+#: Graph kinds built from more than statistics (``labelgraph.conceptnet``, :func:`labelgraph.assemble.ks_artifact`).
+OTHER_GRAPH_KINDS: tuple[str, ...] = ("knowledge", "ks")
+#: Every graph kind the toolkit writes, as the registry stood at import (the CLI's choices).
+GRAPH_KINDS: tuple[str, ...] = tuple(STATISTICAL_KINDS) + OTHER_GRAPH_KINDS
 
 
 def check_param(name: str, value: float) -> float:
