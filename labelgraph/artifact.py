@@ -106,10 +106,11 @@ def register_html_view(view: Callable[["Artifact"], str]) -> None:
 
     Examples
     --------
+    >>> before = list(_html_view)
     >>> register_html_view(lambda a: f"<b>{a.kind}</b>")
     >>> Artifact.graph("binary", ["a", "b"], [[0, 1], [1, 0]])._repr_html_()
     '<b>binary</b>'
-    >>> _html_view.clear()  # back to the built-in view
+    >>> _html_view[:] = before
     """
     _html_view[:] = [view]
 
