@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _measure import measure  # noqa: E402
 
 from labelgraph import Artifact  # noqa: E402
-from labelgraph.graphs import build_graph  # noqa: E402
+from labelgraph.assemble import build_graph  # noqa: E402
 from labelgraph.stats import cooccurrence_counts  # noqa: E402
 
 KINDS = ("ppmi", "npmi", "jaccard", "exclusive")

@@ -38,7 +38,7 @@ import numpy as np  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
 
 from labelgraph import Artifact  # noqa: E402
-from labelgraph.graphs.ks import ks_artifact  # noqa: E402
+from labelgraph.assemble import ks_artifact  # noqa: E402
 from labelgraph.inspect.sweep import graph_measures, sweep  # noqa: E402
 
 LAMS = "0.1:1.0:0.1"

@@ -8,7 +8,7 @@ import click
 
 from ._common import echo_json, format_table, progress_enabled
 
-from labelgraph.graphs.build import GRAPH_KINDS as KIND_CHOICES  # the kind registry
+from labelgraph.graphs.kinds import GRAPH_KINDS as KIND_CHOICES  # the kind registry
 
 DEFAULT_KINDS = "probability,binary,reweighted,mlgcn"
 
@@ -140,8 +140,7 @@ def build(kind: str, tau: float | None, p: float | None, raw: bool, store: str |
       labelgraph build --dataset coco --kind ks --preset kssnet-coco
     """
     from labelgraph.errors import ConfigError
-    from labelgraph.graphs import STATISTICAL_KINDS, build_graph, graph_filename
-    from labelgraph.graphs.build import ks_variant
+    from labelgraph.assemble import STATISTICAL_KINDS, build_graph, graph_filename, ks_variant
 
     kinds = [k.strip() for k in kind.split(",") if k.strip()]
     unknown = [k for k in kinds if k not in KIND_CHOICES]
@@ -172,7 +171,8 @@ def build(kind: str, tau: float | None, p: float | None, raw: bool, store: str |
                                                                  overrides, source.get("dataset")),
                                                       top_k, symmetrize, normalize=False)))
         else:
-            from labelgraph.graphs.ks import ks_artifact, ks_params
+            from labelgraph.assemble import ks_artifact
+            from labelgraph.graphs.ks import ks_params
 
             default = "kssnet-charades" if source.get("dataset") == "charades" else None
             params = ks_params(preset or default, lam=lam, tau=tau, eta=eta)
@@ -193,7 +193,7 @@ def build(kind: str, tau: float | None, p: float | None, raw: bool, store: str |
             plans.append((k, params, make))
 
     from labelgraph.artifact import save_artifacts
-    from labelgraph.inspect.summary import structure_measures
+    from labelgraph.graphs.measures import structure_measures
 
     stats_path = out_dir / f"{stem}_statistics.npz"
     targets = [out_dir / graph_filename(stem, _file_kind(k, base, symmetrize),
@@ -239,7 +239,7 @@ def _sparsified(art: Any, top_k: int | None, symmetrize: str, *, normalize: bool
     """``--top-k`` / ``--symmetrize`` on a knowledge graph or on ks's A_KS (then normalized)."""
     if top_k is None and symmetrize == "none":
         return art
-    from labelgraph.graphs.build import sparsify_graph
+    from labelgraph.assemble import sparsify_graph
 
     return sparsify_graph(art, top_k=top_k, symmetrize=symmetrize, normalize=normalize)
 

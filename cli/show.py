@@ -25,7 +25,7 @@ def artifact_summary(art: Any) -> dict[str, Any]:
         info["most_frequent"] = [[art.labels[i], int(art.n[i])] for i in order[:5]]
         info["least_frequent"] = [[art.labels[i], int(art.n[i])] for i in order[::-1][:5]]
     else:
-        from labelgraph.inspect.summary import structure_measures
+        from labelgraph.graphs.measures import structure_measures
 
         info.update({("num_edges" if k == "edges" else k): v for k, v in structure_measures(art.matrix).items()})
     info["meta"] = meta

@@ -24,8 +24,8 @@ _LAZY: dict[str, str] = {
     "Artifact": "artifact", "KINDS": "artifact", "load": "artifact", "require_same_labels": "artifact",
     "BUNDLED": "bundled", "bundled_path": "bundled",
     "LabelSet": "labelset",
-    "cooccurrence_counts": "stats", "conditional_probability": "stats", "label_statistics": "stats",
-    "build_graph": "graphs", "binary_graph": "graphs", "reweighted_graph": "graphs",
+    "cooccurrence_counts": "stats", "conditional_probability": "stats", "label_statistics": "assemble",
+    "build_graph": "assemble", "binary_graph": "graphs", "reweighted_graph": "graphs",
     "mlgcn_graph": "graphs", "symmetric_normalize": "graphs",
     "LabelGraphError": "errors", "DataError": "errors", "ConfigError": "errors",
     "LabelMismatchError": "errors", "ArtifactError": "errors", "NetworkError": "errors",
@@ -38,9 +38,18 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'labelgraph' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    imported = importlib.import_module(f".{module}", __name__)
+    if module == "artifact":
+        imported.register_html_view(_notebook_view)
+    value = getattr(imported, name)
     globals()[name] = value
     return value
+
+
+def _notebook_view(artifact: Any) -> str:
+    # this package is the composition root: it wires the inspect layer's view into the artifact
+    # (which imports nothing above it), importing the view only when a notebook first asks for it
+    return importlib.import_module(".inspect.html", __name__).artifact_html(artifact)
 
 
 def __dir__() -> list[str]:

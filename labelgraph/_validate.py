@@ -24,12 +24,12 @@ from typing import Any
 import numpy as np
 
 from .errors import ArtifactError
+from .graphs.kinds import OTHER_GRAPH_KINDS, STATISTICAL_KINDS
 
 __all__ = ["KindRule", "KIND_RULES", "known_kinds", "MAX_LABELS", "MAX_LABEL_CHARS", "MAX_META_BYTES",
            "read_arrays", "check_arrays", "parse_meta", "member_text"]
 
 
-#: Every artifact kind (SPEC §4), in the order the SPEC lists them.
 def known_kinds() -> tuple[str, ...]:
     """Every artifact kind (SPEC §4): statistics, each graph kind of the registry, embeddings.
 
@@ -38,9 +38,7 @@ def known_kinds() -> tuple[str, ...]:
     >>> known_kinds()[0], known_kinds()[-1]
     ('statistics', 'embeddings')
     """
-    from .graphs.build import GRAPH_KINDS  # the registry imports the artifact module: read on use
-
-    return ("statistics", *GRAPH_KINDS, "embeddings")
+    return ("statistics", *STATISTICAL_KINDS, *OTHER_GRAPH_KINDS, "embeddings")
 #: More labels than this is refused at load (a corrupt ``shape`` rather than a label set).
 MAX_LABELS = 10_000_000
 #: Longest label name, in characters.

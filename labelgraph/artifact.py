@@ -5,17 +5,26 @@ Layout (SPEC §4): the sparse matrix under scipy's keys ``data``, ``indices``,
 ``meta`` (a JSON string).  Statistics files add ``n`` and ``num_samples``;
 embeddings files hold ``vectors`` (C × d float32) instead of the sparse keys.
 Nothing in a file is ever unpickled.
+
+An artifact is immutable: its arrays are read-only and ``meta`` is a read-only
+mapping; :meth:`Artifact.replace` and :meth:`Artifact.with_meta` make changed
+copies with a recomputed content hash.  This module depends only on the numeric
+core (:mod:`labelgraph.stats`, the kind registry), validation and the file layer;
+views such as the notebook HTML are registered from above (:func:`register_html_view`).
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import html
 import io
 import json
 import logging
 import os
-from dataclasses import dataclass, field, replace
+import types
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,17 +33,94 @@ from ._dense import check_dense
 from ._validate import KIND_RULES, KindRule, known_kinds
 from ._version import __version__
 from .errors import ArtifactError, LabelMismatchError
+from .stats import conditional_probability
 
-__all__ = ["Artifact", "KINDS", "load", "require_same_labels", "content_hash", "save_artifacts"]
+__all__ = ["Artifact", "KINDS", "load", "require_same_labels", "content_hash", "save_artifacts",
+           "register_html_view"]
 
 log = logging.getLogger(__name__)
 
 
-
 def __getattr__(name: str) -> Any:
-    if name == "KINDS":  # derived from the graph-kind registry (labelgraph.graphs.build.STATISTICAL_KINDS)
+    if name == "KINDS":  # derived from the graph-kind registry (labelgraph.graphs.kinds.STATISTICAL_KINDS)
         return known_kinds()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _FrozenDict(dict):
+    """A dict that refuses changes (a nested ``meta`` value); JSON encoders see a plain dict."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("an artifact's meta is read-only; make a changed copy with Artifact.with_meta(...)")
+
+    __setitem__ = __delitem__ = __ior__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_FrozenDict, (dict(self),))
+
+
+class _FrozenList(list):
+    """A list that refuses changes (a nested ``meta`` value); it still equals a list with the same items."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("an artifact's meta is read-only; make a changed copy with Artifact.with_meta(...)")
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = append = clear = extend = insert = pop = remove = \
+        reverse = sort = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_FrozenList, (list(self),))
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return _FrozenDict({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return _FrozenList(_freeze(v) for v in value)
+    return value
+
+
+def _frozen_meta(meta: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A read-only deep copy of ``meta`` as it will be saved (through JSON: tuples become lists, paths strings)."""
+    try:
+        plain = json.loads(json.dumps({k: v for k, v in meta.items() if k != "content_hash"}, default=_json_default))
+    except (TypeError, ValueError) as exc:
+        raise ArtifactError(f"artifact meta must be JSON-serializable: {exc}") from None
+    return _freeze(plain)
+
+
+def _read_only(arr: np.ndarray) -> np.ndarray:
+    arr.setflags(write=False)
+    return arr
+
+
+_html_view: list[Callable[["Artifact"], str]] = []
+
+
+def register_html_view(view: Callable[["Artifact"], str]) -> None:
+    """Make ``view(artifact) -> str`` the notebook view (``Artifact._repr_html_``) of every artifact.
+
+    :mod:`labelgraph.inspect.html` registers its summary-and-heatmap view when it is
+    imported (``import labelgraph`` arranges that on first use); until then an
+    artifact shows a short table of its own.
+
+    Examples
+    --------
+    >>> before = list(_html_view)
+    >>> register_html_view(lambda a: f"<b>{a.kind}</b>")
+    >>> Artifact.graph("binary", ["a", "b"], [[0, 1], [1, 0]])._repr_html_()
+    '<b>binary</b>'
+    >>> _html_view[:] = before
+    """
+    _html_view[:] = [view]
+
+
+def _plain_html(art: "Artifact") -> str:
+    size = (f"{art.vectors.shape[1]} dimensions" if art.kind == "embeddings"
+            else f"{art.matrix.nnz - int(np.count_nonzero(art.matrix.diagonal()))} off-diagonal entries")
+    names = ", ".join(html.escape(x) for x in art.labels[:30]) + (" …" if art.num_labels > 30 else "")
+    return (f"<div><b>labelgraph {html.escape(art.kind)} artifact</b>: {art.num_labels} labels, {size}"
+            f"<div style='font-size:11px'>labels: {names}</div></div>")
 
 
 def _canonical_csr(matrix: Any, dtype: np.dtype | type) -> sp.csr_matrix:
@@ -110,6 +196,7 @@ class Artifact:
             raise ArtifactError(f"unknown artifact kind {self.kind!r} (known: {', '.join(known_kinds())})")
         labels = tuple(str(x) for x in self.labels)
         object.__setattr__(self, "labels", labels)
+        object.__setattr__(self, "meta", _frozen_meta(self.meta))
         if len(set(labels)) != len(labels):
             from collections import Counter
 
@@ -121,24 +208,61 @@ class Artifact:
                 raise ArtifactError(f"embeddings need a {c} x d vectors array")
             if self.vectors.shape[1] < 1:
                 raise ArtifactError("embeddings need vectors of width d >= 1, got d = 0")
-            object.__setattr__(self, "vectors", np.ascontiguousarray(self.vectors, dtype=np.float32))
+            object.__setattr__(self, "vectors", _read_only(np.array(self.vectors, dtype=np.float32, order="C")))
         else:
             if self.matrix is None or self.matrix.shape != (c, c):
                 shape = None if self.matrix is None else self.matrix.shape
                 raise ArtifactError(f"a {self.kind} artifact needs a {c} x {c} matrix, got {shape}")
             dtype = np.int64 if self.kind == "statistics" else np.float32
-            object.__setattr__(self, "matrix", _canonical_csr(self.matrix, dtype))
+            matrix = _canonical_csr(self.matrix, dtype)
+            for arr in (matrix.data, matrix.indices, matrix.indptr):
+                _read_only(arr)
+            object.__setattr__(self, "matrix", matrix)
         if self.kind == "statistics":
             if self.n is None or self.num_samples is None:
                 raise ArtifactError("a statistics artifact needs n and num_samples")
-            n = np.asarray(self.n, dtype=np.int64)
+            n = np.array(self.n, dtype=np.int64)
             if n.shape != (c,):
                 raise ArtifactError(f"n has shape {n.shape}, expected ({c},)")
-            object.__setattr__(self, "n", n)
+            object.__setattr__(self, "n", _read_only(n))
             object.__setattr__(self, "num_samples", int(self.num_samples))
         meta = dict(self.meta)
         meta["content_hash"] = content_hash(self._arrays())
-        object.__setattr__(self, "meta", meta)
+        object.__setattr__(self, "meta", types.MappingProxyType(meta))
+
+    def replace(self, **changes: Any) -> "Artifact":
+        """A copy with some fields changed (``matrix``, ``meta``, ``labels``, ``n``, …), checked and re-hashed.
+
+        A ``content_hash`` in the new ``meta`` is ignored: the copy's is computed from its arrays.
+
+        Examples
+        --------
+        >>> a = Artifact.graph("binary", ["a", "b"], [[0, 1], [1, 0]], {"tau": 0.4})
+        >>> b = a.replace(matrix=[[0, 1], [0, 0]])
+        >>> b.meta["tau"], b.content_hash == a.content_hash, a.matrix.nnz
+        (0.4, False, 2)
+        """
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise ArtifactError(f"an artifact has no field {unknown[0]!r}")
+        if "matrix" in changes and changes["matrix"] is not None:
+            changes["matrix"] = sp.csr_matrix(changes["matrix"])
+        return dataclasses.replace(self, **changes)
+
+    def with_meta(self, **changes: Any) -> "Artifact":
+        """A copy whose ``meta`` has ``changes`` added or replaced (the arrays, and so the content hash, stay).
+
+        Examples
+        --------
+        >>> a = Artifact.graph("binary", ["a", "b"], [[0, 1], [1, 0]], {"tau": 0.4})
+        >>> a.with_meta(note="toy").meta["note"], "note" in a.meta
+        ('toy', False)
+        """
+        return self.replace(meta={**self.meta, **changes})
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        meta = json.loads(json.dumps(dict(self.meta)))
+        return (Artifact, (self.kind, self.labels, self.matrix, meta, self.n, self.num_samples, self.vectors))
 
     @classmethod
     def graph(cls, kind: str, labels: Sequence[str], matrix: Any,
@@ -200,13 +324,10 @@ class Artifact:
             raise ArtifactError("an embeddings artifact has no diagonal")
         matrix = self.matrix.tolil()
         matrix.setdiag(0)
-        meta = {k: v for k, v in self.meta.items() if k != "content_hash"}
-        return replace(self, matrix=matrix.tocsr(), meta=meta)
+        return self.replace(matrix=matrix.tocsr())
 
     def conditional_probability(self) -> np.ndarray:
         """``P = M / n`` for a statistics artifact (SPEC §1); zero rows where ``n_i = 0``."""
-        from .stats import conditional_probability
-
         self._require("statistics")
         return conditional_probability(self.matrix, self.n, labels=self.labels)
 
@@ -276,21 +397,18 @@ class Artifact:
     def reorder(self, labels: Sequence[str]) -> "Artifact":
         """The same artifact with its labels in the order ``labels`` (a permutation or a subset)."""
         idx = np.array([self.index(x) for x in labels], dtype=np.int64)
-        meta = {k: v for k, v in self.meta.items() if k != "content_hash"}
         if self.kind == "embeddings":
-            return replace(self, labels=tuple(labels), vectors=self.vectors[idx], meta=meta)
+            return self.replace(labels=tuple(labels), vectors=self.vectors[idx])
         matrix = self.matrix[idx][:, idx]
         n = None if self.n is None else self.n[idx]
-        return replace(self, labels=tuple(labels), matrix=matrix, n=n, meta=meta)
+        return self.replace(labels=tuple(labels), matrix=matrix, n=n)
 
     def subgraph(self, labels: Iterable[str]) -> "Artifact":
         """The artifact restricted to ``labels`` (in the order given)."""
         return self.reorder(list(labels))
 
     def _repr_html_(self) -> str:
-        from .inspect.html import artifact_html
-
-        return artifact_html(self)
+        return (_html_view[0] if _html_view else _plain_html)(self)
 
     def __repr__(self) -> str:
         c = self.num_labels
@@ -324,6 +442,7 @@ class Artifact:
         meta = dict(self.meta)
         meta.setdefault("labelgraph_version", __version__)
         arrays = self._arrays()
+        meta["content_hash"] = content_hash(arrays)  # from the arrays written, so a file never carries a stale hash
         arrays["meta"] = np.array(json.dumps(meta, sort_keys=True, default=_json_default))
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)
@@ -505,6 +624,10 @@ def _json_default(value: Any) -> Any:
         return value.tolist()
     if isinstance(value, Path):
         return str(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, (tuple, set, frozenset)):
+        return list(value)
     raise TypeError(f"not JSON serializable: {type(value).__name__}")
 
 

@@ -100,7 +100,7 @@ class LabelSet:
         return LabelSet(self.sample_ids, tuple(labels), self.Y[:, idx], self.source)
 
     def statistics(self):
-        """The statistics artifact (``n``, ``M``, ``N``) of these labels; see :func:`labelgraph.stats.label_statistics`."""
-        from .stats import label_statistics
+        """The statistics artifact (``n``, ``M``, ``N``) of these labels; see :func:`labelgraph.assemble.label_statistics`."""
+        from .assemble.statistics import label_statistics
 
         return label_statistics(self)

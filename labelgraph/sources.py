@@ -13,7 +13,7 @@ from typing import Any
 from .artifact import Artifact, load
 from .bundled import BUNDLED, bundled_path
 from .errors import ConfigError
-from .stats import label_statistics
+from .assemble.statistics import label_statistics
 
 __all__ = ["StatisticsSource", "resolve_statistics", "output_stem"]
 

@@ -1,6 +1,7 @@
 """Label statistics (SPEC §1): ``n = Yᵀ1``, ``M = YᵀY`` with a zero diagonal, ``P = M / n``.
 
-Pure functions over scipy.sparse; no I/O.
+Pure functions over scipy.sparse: arrays in, arrays out, no I/O and no artifact
+(the statistics artifact is made by :func:`labelgraph.assemble.label_statistics`).
 """
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._dense import check_dense
-from .artifact import Artifact
 
-__all__ = ["cooccurrence_counts", "conditional_probability", "label_statistics"]
+__all__ = ["cooccurrence_counts", "conditional_probability"]
 
 log = logging.getLogger(__name__)
 
@@ -94,22 +94,3 @@ def _warn_no_sample(names: list[str]) -> None:
     shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
     noun = "1 label has" if len(names) == 1 else f"{len(names)} labels have"
     log.warning("%s no sample and get%s a zero row in P: %s", noun, "s" if len(names) == 1 else "", shown)
-
-
-def label_statistics(labelset: Any, meta: dict[str, Any] | None = None) -> Artifact:
-    """The statistics artifact of a :class:`~labelgraph.labelset.LabelSet`.
-
-    Examples
-    --------
-    >>> from labelgraph.labelset import LabelSet
-    >>> ls = LabelSet.from_lists(["a", "b"], ["cat", "dog"], [["cat"], ["cat", "dog"]])
-    >>> s = label_statistics(ls)
-    >>> s.n.tolist(), s.num_samples, s.matrix.toarray().tolist()
-    ([2, 1], 2, [[0, 1], [1, 0]])
-    """
-    n, M = cooccurrence_counts(labelset.Y)
-    info = dict(labelset.source)
-    info.update(meta or {})
-    empty = int(labelset.Y.shape[0] - np.count_nonzero(np.diff(labelset.Y.indptr)))
-    info.setdefault("samples_without_labels", empty)
-    return Artifact.statistics(labelset.labels, n, M, labelset.num_samples, info)

@@ -225,7 +225,7 @@ def test_knowledge_diagonal_is_dropped_with_a_warning(tmp_path: Path, caplog: py
 
 
 def test_ks_drops_an_in_memory_knowledge_diagonal(caplog: pytest.LogCaptureFixture) -> None:
-    from labelgraph.graphs.ks import ks_artifact
+    from labelgraph.assemble import ks_artifact
 
     s = Artifact.statistics(["a", "b", "c"], [4, 2, 2], [[0, 2, 0], [2, 0, 0], [0, 0, 0]], 6)
     clean = Artifact.graph("knowledge", ["a", "b", "c"], [[0, 0, 1], [0, 0, 0], [1, 0, 0]])

@@ -43,7 +43,7 @@ def test_sweep_on_an_all_zero_knowledge_graph(tmp_path: Path, coco) -> None:
                        "--json")
     assert proc.returncode == 0, proc.stderr
     [row] = json.loads(proc.stdout)["rows"]
-    from labelgraph.graphs.ks import ks_artifact
+    from labelgraph.assemble import ks_artifact
 
     A = ks_artifact(coco, labelgraph.load(zero), lam=0.06, tau=0.02, eta=0.4).to_dense().astype(np.float64)
     w = np.linalg.eigvalsh((A + A.T) / 2)

@@ -174,7 +174,7 @@ def test_vector_zip_member_outside_the_archive_is_read_by_name_not_extracted(tmp
     assert not (tmp_path / "escaped.txt").exists() and not (tmp_path / "deep" / "escaped.txt").exists()
     art = labelgraph.load(next((tmp_path / "out").glob("*.npz")))
     np.testing.assert_array_equal(art.vectors, [[1, 2], [3, 4]])
-    assert "../../escaped.txt" in json.dumps(art.meta)
+    assert "../../escaped.txt" in json.dumps(dict(art.meta))
 
 
 def test_vector_zip_with_a_file_and_a_folder_of_one_name(tmp_path):

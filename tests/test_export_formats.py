@@ -11,7 +11,7 @@ import labelgraph
 from labelgraph import Artifact
 from labelgraph.embeddings.legacy import import_mlgcn_pickle
 from labelgraph.errors import ArtifactError, ConfigError
-from labelgraph.graphs import build_graph
+from labelgraph.assemble import build_graph
 from labelgraph.inspect.export import default_export_path, export_artifact
 from labelgraph_cli.main import cli
 from tests.conftest import require_shared

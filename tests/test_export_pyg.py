@@ -10,8 +10,8 @@ import pytest
 
 import labelgraph
 from labelgraph import Artifact
-from labelgraph.graphs import build_graph
-from labelgraph.graphs.ks import ks_artifact
+from labelgraph.assemble import build_graph
+from labelgraph.assemble import ks_artifact
 from labelgraph.inspect.export import export_graph
 
 torch = pytest.importorskip("torch", reason="torch is the train extra")

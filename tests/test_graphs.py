@@ -11,9 +11,8 @@ from hypothesis.extra.numpy import arrays
 
 import labelgraph
 from labelgraph.errors import ArtifactError, ConfigError
-from labelgraph.graphs import (
-    binary_graph, build_graph, mlgcn_graph, reweighted_graph, symmetric_normalize,
-)
+from labelgraph.assemble import build_graph
+from labelgraph.graphs import binary_graph, mlgcn_graph, reweighted_graph, symmetric_normalize
 from labelgraph.stats import conditional_probability, cooccurrence_counts
 from tests.conftest import require_shared
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 import labelgraph
 from labelgraph import Artifact, build_graph, load
-from labelgraph.graphs.ks import ks_artifact
+from labelgraph.assemble import ks_artifact
 from labelgraph.inspect.sweep import graph_measures
 from labelgraph_cli.main import cli
 

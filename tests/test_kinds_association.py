@@ -9,7 +9,7 @@ import pytest
 import labelgraph
 from labelgraph import Artifact
 from labelgraph.errors import ConfigError, LabelMismatchError
-from labelgraph.graphs import build_graph
+from labelgraph.assemble import build_graph
 
 # Four labels a, b, c, d over N = 10 samples: n = (5, 4, 2, 1); pairs a–b 3, a–c 1, b–c 2, b–d 1; a–d, c–d never.
 LABELS = ["a", "b", "c", "d"]

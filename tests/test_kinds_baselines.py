@@ -9,7 +9,7 @@ from click.testing import CliRunner
 import labelgraph
 from labelgraph import Artifact
 from labelgraph.errors import ConfigError
-from labelgraph.graphs import STATISTICAL_KINDS, build_graph
+from labelgraph.assemble import STATISTICAL_KINDS, build_graph
 from labelgraph.graphs.baselines import DENSE_LIMIT
 from labelgraph_cli.main import cli
 
@@ -152,7 +152,7 @@ def test_sweep_top_k_and_min_count_axes_equal_separate_builds(coco) -> None:
 
 
 def test_top_k_on_ks_keeps_k_of_A_KS_then_normalizes(tmp_path, coco) -> None:
-    from labelgraph.graphs.ks import ks_artifact
+    from labelgraph.assemble import ks_artifact
 
     rng = np.random.default_rng(5)
     K = np.triu(rng.random((80, 80)) * (rng.random((80, 80)) < 0.2), 1)

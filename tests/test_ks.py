@@ -11,7 +11,8 @@ from hypothesis.extra import numpy as hnp
 
 from labelgraph import Artifact, load
 from labelgraph.errors import ArtifactError, ConfigError, DataError, LabelMismatchError
-from labelgraph.graphs.ks import PRESETS, KSParts, ks_artifact, ks_graph, ks_params, statistical_adjacency
+from labelgraph.assemble import ks_artifact, statistical_adjacency
+from labelgraph.graphs.ks import PRESETS, KSParts, ks_graph, ks_params
 
 
 def norm_by_hand(A: np.ndarray) -> np.ndarray:

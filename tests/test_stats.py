@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from labelgraph.labelset import LabelSet
-from labelgraph.stats import conditional_probability, cooccurrence_counts, label_statistics
+from labelgraph.assemble import label_statistics
+from labelgraph.stats import conditional_probability, cooccurrence_counts
 
 
 def test_hand_computed_four_labels():

@@ -12,7 +12,7 @@ import pytest
 import labelgraph
 from labelgraph import Artifact, build_graph, load
 from labelgraph.errors import ArtifactError, ConfigError, LabelMismatchError
-from labelgraph.graphs.ks import ks_artifact
+from labelgraph.assemble import ks_artifact
 from labelgraph.inspect.sweep import graph_measures, oversmoothing, parse_values, spectral_gap, sweep
 
 MEASURES_EXACT = ("num_edges", "density", "isolated", "mean_degree", "max_degree", "components")

@@ -1,18 +1,19 @@
-"""Graph families: statistical (probability, binary, re-weighted, mlgcn), knowledge, ks; one normalization.
+"""The numeric core of graphs: arrays in, arrays out (no artifact, no file).
 
-``build_graph`` turns a statistics artifact into a graph artifact by kind name.
+Statistical kinds (probability, binary, re-weighted, mlgcn), association and
+baseline kinds, knowledge (Eq. 1) and KS (Eqs. 2–4) graphs, sparsification, one
+normalization, the graph measures, and the kind registry :data:`STATISTICAL_KINDS`.
+Artifacts are made from these by :mod:`labelgraph.assemble`.
 """
 from __future__ import annotations
 
-from .build import GRAPH_KINDS, STATISTICAL_KINDS, build_graph, graph_filename
+from .kinds import GRAPH_KINDS, STATISTICAL_KINDS
 from .normalize import symmetric_normalize
 from .statistical import binary_graph, check_unit, mlgcn_graph, reweighted_graph
 
 __all__ = [
     "GRAPH_KINDS",
     "STATISTICAL_KINDS",
-    "build_graph",
-    "graph_filename",
     "symmetric_normalize",
     "binary_graph",
     "reweighted_graph",

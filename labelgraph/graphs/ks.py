@@ -11,21 +11,19 @@
 ``norm`` is :func:`~labelgraph.graphs.normalize.symmetric_normalize`.  The
 three steps after the normalizations are separate small functions so that a
 parameter sweep (:mod:`labelgraph.inspect.sweep`) can share the work between
-settings and still compute exactly the same numbers.
+settings and still compute exactly the same numbers.  Arrays in, arrays out: the
+``ks`` artifact is made by :func:`labelgraph.assemble.ks_artifact`.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from typing import Any, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
 
 from .._dense import check_dense
-from .._version import __version__
-from ..artifact import Artifact, require_same_labels
-from ..errors import ArtifactError, ConfigError, DataError
+from ..errors import ConfigError, DataError
 from .normalize import symmetric_normalize
 from .statistical import binary_graph, check_unit, reweighted_graph
 
@@ -37,12 +35,11 @@ __all__ = [
     "check_tau",
     "ks_graph",
     "ks_params",
-    "statistical_adjacency",
-    "align_knowledge",
-    "ks_artifact",
+    "blend",
+    "threshold",
+    "self_weight",
+    "adjacency_from_probability",
 ]
-
-log = logging.getLogger(__name__)
 
 #: What ``A_S`` may be (``stat_graph``): P itself, ML-GCN's binary B (Eq. 7) or re-weighted A' (Eq. 8).
 STAT_GRAPHS: tuple[str, ...] = ("probability", "binary", "reweighted")
@@ -130,18 +127,36 @@ def _dense(A: Any, name: str) -> np.ndarray:
     return A
 
 
-def _blend(A_S_hat: np.ndarray, A_K_hat: np.ndarray, lam: float) -> np.ndarray:
-    """Eq. (2)."""
+def blend(A_S_hat: np.ndarray, A_K_hat: np.ndarray, lam: float) -> np.ndarray:
+    """Eq. (2): ``λ Â_S + (1 − λ) Â_K``.
+
+    Examples
+    --------
+    >>> blend(np.ones((1, 1)), np.zeros((1, 1)), 0.25).tolist()
+    [[0.25]]
+    """
     return lam * A_S_hat + (1.0 - lam) * A_K_hat
 
 
-def _threshold(A: np.ndarray, tau: float) -> np.ndarray:
-    """Eq. (3): entries below τ become 0; τ itself is kept (``≥``)."""
+def threshold(A: np.ndarray, tau: float) -> np.ndarray:
+    """Eq. (3): entries below τ become 0; τ itself is kept (``≥``).
+
+    Examples
+    --------
+    >>> threshold(np.array([[0.1, 0.2]]), 0.2).tolist()
+    [[0.0, 0.2]]
+    """
     return np.where(A >= tau, A, 0.0)
 
 
-def _self_weight(A_tau: np.ndarray, eta: float) -> np.ndarray:
-    """Eq. (4)."""
+def self_weight(A_tau: np.ndarray, eta: float) -> np.ndarray:
+    """Eq. (4): ``η A_τ + (1 − η) I``.
+
+    Examples
+    --------
+    >>> self_weight(np.array([[0.0, 1.0], [1.0, 0.0]]), 0.4).tolist()
+    [[0.6, 0.4], [0.4, 0.6]]
+    """
     A_KS = eta * A_tau
     A_KS[np.diag_indices_from(A_KS)] += 1.0 - eta
     return A_KS
@@ -198,9 +213,9 @@ def ks_graph(A_S: Any, A_K: Any, lam: float, tau: float, eta: float,
         raise DataError(f"A_S is {A_S.shape[0]} x {A_S.shape[1]} but A_K is {A_K.shape[0]} x {A_K.shape[1]}")
     A_S_hat = symmetric_normalize(A_S)
     A_K_hat = symmetric_normalize(A_K)
-    A = _blend(A_S_hat, A_K_hat, lam)
-    A_tau = _threshold(A, tau)
-    A_KS = _self_weight(A_tau, eta)
+    A = blend(A_S_hat, A_K_hat, lam)
+    A_tau = threshold(A, tau)
+    A_KS = self_weight(A_tau, eta)
     A_KS_hat = symmetric_normalize(A_KS)
     if parts:
         return KSParts(A_S_hat, A_K_hat, A, A_tau, A_KS, A_KS_hat)
@@ -230,125 +245,23 @@ def ks_params(preset: str | None = None, *, lam: float | None = None, tau: float
     return params
 
 
-def statistical_adjacency(stats: Artifact, stat_graph: str = "probability", *, stat_tau: float = 0.4,
-                          p: float = 0.2) -> np.ndarray:
-    """``A_S`` of a statistics artifact: ``P``, binary ``B`` (Eq. 7, τ = ``stat_tau``) or re-weighted ``A'`` (Eq. 8).
+def adjacency_from_probability(P: Any, stat_graph: str = "probability", *, stat_tau: float = 0.4,
+                               p: float = 0.2) -> np.ndarray:
+    """``A_S`` from ``P``: ``P`` itself, binary ``B`` (Eq. 7, τ = ``stat_tau``) or re-weighted ``A'`` (Eq. 8).
 
     ``B`` has a zero diagonal (the identity of Eq. 4 supplies the self loops);
     ``A'`` keeps its ``1 − p`` diagonal, as ML-GCN defines it.
 
     Examples
     --------
-    >>> s = Artifact.statistics(["a", "b"], [2, 4], [[0, 2], [2, 0]], 5)
-    >>> statistical_adjacency(s).tolist()
-    [[0.0, 1.0], [0.5, 0.0]]
-    >>> statistical_adjacency(s, "binary", stat_tau=0.6).tolist()
+    >>> P = np.array([[0.0, 1.0], [0.5, 0.0]])
+    >>> adjacency_from_probability(P, "binary", stat_tau=0.6).tolist()
     [[0.0, 1.0], [0.0, 0.0]]
     """
-    if stats.kind != "statistics":
-        raise ArtifactError(f"A_S is built from a statistics artifact, got {stats.kind}")
     if stat_graph not in STAT_GRAPHS:
         raise ConfigError(f"unknown statistical graph {stat_graph!r} (known: {', '.join(STAT_GRAPHS)})")
-    P = stats.conditional_probability()
+    P = np.asarray(P, dtype=np.float64)
     if stat_graph == "probability":
         return P
     B = binary_graph(P, stat_tau)
     return B if stat_graph == "binary" else reweighted_graph(B, p)
-
-
-def align_knowledge(stats_labels: tuple[str, ...], knowledge: Artifact, *, align: bool = False,
-                    what: str = "knowledge") -> Artifact:
-    """``knowledge`` in the label order ``stats_labels``: checked as is, or reordered by name with ``align``.
-
-    Either way the two label *sets* must be equal; otherwise a
-    :class:`~labelgraph.errors.LabelMismatchError` lists the labels only in one.
-
-    Examples
-    --------
-    >>> k = Artifact.graph("knowledge", ["b", "a"], [[0, 1], [1, 0]])
-    >>> align_knowledge(("a", "b"), k, align=True).labels
-    ('a', 'b')
-    """
-    if knowledge.labels == tuple(stats_labels):
-        return knowledge
-    if align and set(knowledge.labels) == set(stats_labels) and len(knowledge.labels) == len(stats_labels):
-        return knowledge.reorder(list(stats_labels))
-    require_same_labels(stats_labels, knowledge.labels, "statistics", what)
-    return knowledge  # pragma: no cover - require_same_labels raised
-
-
-def _ks_meta(stats: Artifact, knowledge: Artifact, params: Mapping[str, float], stat_graph: str,
-             stat_tau: float, p: float, aligned: bool, raw: bool) -> dict[str, Any]:
-    meta: dict[str, Any] = dict(kind="ks", **params, stat_graph=stat_graph)
-    if stat_graph in ("binary", "reweighted"):
-        meta["stat_tau"] = stat_tau
-    if stat_graph == "reweighted":
-        meta["p"] = p
-    source = {k: stats.meta[k] for k in ("dataset", "split", "files", "reader", "origin") if k in stats.meta}
-    meta.update(normalized=not raw, aligned=aligned, statistics_hash=stats.content_hash,
-                knowledge_hash=knowledge.content_hash, num_samples=stats.num_samples,
-                source=source, labelgraph_version=__version__)
-    knowledge_source = {k: knowledge.meta[k] for k in ("source", "relations", "directed") if k in knowledge.meta}
-    if knowledge_source:
-        meta["knowledge_source"] = knowledge_source
-    return meta
-
-
-def ks_artifact(stats: Artifact, knowledge: Artifact, *, lam: float, tau: float, eta: float,
-                stat_graph: str = "probability", stat_tau: float = 0.4, p: float = 0.2,
-                align: bool = False, raw: bool = False) -> Artifact:
-    """The ``ks`` graph artifact of a statistics and a knowledge artifact (SPEC §2.6).
-
-    Parameters
-    ----------
-    stats : Artifact
-        Kind ``statistics``; ``A_S`` is derived from it by ``stat_graph``.
-    knowledge : Artifact
-        Kind ``knowledge``: the raw ``A_K`` of Eq. (1), zero diagonal.
-    lam, tau, eta : float
-        λ ∈ [0, 1], τ ≥ 0, η ∈ [0, 1] of Eqs. (2)–(4); see :data:`PRESETS`.
-    stat_graph : {"probability", "binary", "reweighted"}
-        ``A_S`` = ``P``, ``B`` (Eq. 7 at ``stat_tau``) or ``A'`` (Eq. 8 at ``stat_tau``, ``p``).
-    stat_tau, p : float
-        Parameters of the binary / re-weighted statistical graph; ignored for ``probability``.
-    align : bool
-        Reorder ``knowledge`` by label name to the statistics' order; without it
-        the orders must already agree.  The label sets must be equal either way.
-    raw : bool
-        Save ``A_KS`` (Eq. 4) instead of ``Â_KS``.
-
-    Returns
-    -------
-    Artifact
-        Kind ``ks`` (float32 CSR), ``meta`` with every parameter, ``normalized``,
-        and the content hashes of both inputs.
-
-    Examples
-    --------
-    >>> s = Artifact.statistics(["a", "b", "c"], [4, 2, 2], [[0, 2, 0], [2, 0, 0], [0, 0, 0]], 6)
-    >>> k = Artifact.graph("knowledge", ["a", "b", "c"], [[0, 0, 1], [0, 0, 0], [1, 0, 0]])
-    >>> g = ks_artifact(s, k, **PRESETS["kssnet-coco"].params)
-    >>> g.kind, g.meta["lam"], g.meta["normalized"]
-    ('ks', 0.4, True)
-    >>> [name for name, _ in g.neighbors("a")]
-    ['c', 'b']
-    """
-    if stats.kind != "statistics":
-        raise ArtifactError(f"the KS graph needs a statistics artifact first, got {stats.kind}")
-    if knowledge.kind != "knowledge":
-        raise ArtifactError(f"the KS graph needs a knowledge artifact second, got {knowledge.kind}")
-    params = {"lam": check_unit("lam", lam), "tau": check_tau(tau), "eta": check_unit("eta", eta)}
-    stat_tau = check_unit("stat_tau", stat_tau)
-    p = check_unit("p", p)
-    aligned = knowledge.labels != stats.labels
-    knowledge = align_knowledge(stats.labels, knowledge, align=align)
-    A_K = knowledge.matrix
-    if A_K.diagonal().any():
-        log.warning("the knowledge graph has a non-zero diagonal; it is dropped (SPEC §2.5: zero diagonal)")
-        A_K = knowledge.without_diagonal().matrix
-    A_S = statistical_adjacency(stats, stat_graph, stat_tau=stat_tau, p=p)
-    result = ks_graph(A_S, A_K, parts=True, **params)
-    matrix = result.A_KS if raw else result.A_KS_hat
-    meta = _ks_meta(stats, knowledge, params, stat_graph, stat_tau, p, aligned, raw)
-    log.info("ks graph: lam=%g tau=%g eta=%g stat_graph=%s", params["lam"], params["tau"], params["eta"], stat_graph)
-    return Artifact.graph("ks", stats.labels, matrix, meta)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from .compare import GraphComparison, compare_graphs
 from .export import EXPORT_FORMATS, default_export_path, export_graph
+from .html import artifact_html
 from .summary import GraphSummary, graph_matrix, graph_summary, structure_measures
 from .sweep import SweepResult, graph_measures, oversmoothing, parse_values, spectral_gap, sweep
 
@@ -30,6 +31,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "export_graph",
     "default_export_path",
+    "artifact_html",
     "SweepResult",
     "sweep",
     "parse_values",

@@ -1,5 +1,9 @@
 """The notebook view of an artifact (``Artifact._repr_html_``): a summary table and a small heatmap.
 
+Importing this module registers :func:`artifact_html` as every artifact's view
+(:func:`labelgraph.artifact.register_html_view`); ``labelgraph``'s top-level
+names arrange the import on first use, so the artifact module never imports upward.
+
 Graphs of at most :data:`TABLE_MAX_LABELS` labels get an HTML-table heatmap
 (label names on both axes, each cell's weight in its tooltip; no matplotlib
 needed).  Larger graphs get a small inline PNG when matplotlib is installed.
@@ -14,7 +18,7 @@ import io
 import numpy as np
 
 from .._dense import dense_limit
-from ..artifact import Artifact
+from ..artifact import Artifact, register_html_view
 
 __all__ = ["TABLE_MAX_LABELS", "artifact_html", "html_heatmap"]
 
@@ -114,3 +118,6 @@ def artifact_html(artifact: Artifact) -> str:
     return (f'<div class="labelgraph-artifact"><b>labelgraph {html.escape(artifact.kind)} artifact</b>'
             f'<div style="display:flex;gap:2em;align-items:flex-start"><div>{table}</div><div>{picture}</div></div>'
             f'{labels}</div>')
+
+
+register_html_view(artifact_html)

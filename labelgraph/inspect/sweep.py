@@ -5,7 +5,7 @@ For each setting the graph the GCN consumes (what ``build`` saves by default:
 ``reweighted``, ML-GCN's ``Â`` for ``mlgcn``) is measured:
 
 * ``num_edges``, ``density``, ``isolated``, ``mean_degree``, ``max_degree``,
-  ``components`` — as defined in :mod:`labelgraph.inspect.summary`;
+  ``components`` — as defined in :mod:`labelgraph.graphs.measures`;
 * ``spectral_gap`` — ``λ₁ − λ₂``, the two largest eigenvalues of ``Â`` (of its
   symmetric part ``(Â + Âᵀ) / 2`` when ``Â`` is not symmetric), by LAPACK's
   symmetric solver asked for the top two only (``scipy.linalg.eigvalsh`` with
@@ -22,7 +22,7 @@ For each setting the graph the GCN consumes (what ``build`` saves by default:
 The KS sweep normalizes ``A_S`` and ``A_K`` once, blends once per λ, thresholds
 once per (λ, τ), and per setting only applies η and the final normalization,
 with the same functions (hence the same numbers) as
-:func:`~labelgraph.graphs.ks.ks_artifact`.
+:func:`~labelgraph.assemble.ks_artifact`.
 """
 from __future__ import annotations
 
@@ -43,21 +43,13 @@ import numpy as np
 from .._atomic import StagedWrites
 from ..artifact import Artifact
 from ..errors import ArtifactError, ConfigError
-from ..graphs.build import STATISTICAL_KINDS, build_graph, check_param, graph_filename, ks_variant
-from ..graphs.ks import (
-    PRESETS,
-    _blend,
-    _ks_meta,
-    _self_weight,
-    _threshold,
-    align_knowledge,
-    check_tau,
-    statistical_adjacency,
-)
+from ..assemble.graphs import STATISTICAL_KINDS, build_graph, check_param, graph_filename, ks_variant
+from ..assemble.ks import align_knowledge, ks_meta, statistical_adjacency
+from ..graphs.ks import PRESETS, blend, check_tau, self_weight, threshold
+from ..graphs.measures import graph_measures, measure_row, note_unmeasured, oversmoothing, spectral_gap
 from ..graphs.normalize import symmetric_normalize
 from ..graphs.sparsify import check_min_count, check_top_k
 from ..graphs.statistical import check_unit
-from .summary import structure_measures as _structure_measures
 
 __all__ = [
     "MAX_SETTINGS",
@@ -163,124 +155,6 @@ def _parse_text(text: str, name: str, limit: int) -> tuple[float, ...]:
     return tuple(float(p) for p in items)
 
 
-def spectral_gap(matrix: Any) -> float:
-    """``λ₁ − λ₂`` of the symmetric part ``(A + Aᵀ) / 2`` (of ``A`` itself when symmetric).
-
-    Returns NaN for fewer than two labels, a matrix with NaN or inf, or when no LAPACK
-    driver converges (``evr``, then ``evd``, then ``ev``).
-
-    Examples
-    --------
-    >>> round(spectral_gap([[0.5, 0.5], [0.5, 0.5]]), 6)
-    1.0
-    >>> round(spectral_gap([[1.0, 0.0], [0.0, 1.0]]), 6)
-    0.0
-    """
-    import scipy.sparse as sp
-
-    A = matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix, dtype=np.float64)
-    A = A.astype(np.float64, copy=False)
-    if A.shape[0] < 2 or not np.all(np.isfinite(A)):
-        return float("nan")
-    if not np.array_equal(A, A.T):
-        A = (A + A.T) / 2.0
-    top = _top_two_eigenvalues(A)
-    return float("nan") if top is None else float(top[1] - top[0])
-
-
-def _top_two_eigenvalues(A: np.ndarray) -> np.ndarray | None:
-    """The two largest eigenvalues of a symmetric ``A``, or None when no LAPACK driver converges.
-
-    ``evr`` (relatively robust representations, top two only) is fastest but can stop
-    with "Internal Error" on matrices with many tiny clusters of eigenvalues; the full
-    divide-and-conquer and QR drivers are tried next.
-    """
-    from numpy.linalg import LinAlgError
-    from scipy.linalg import eigvalsh
-
-    c = A.shape[0]
-    for driver in ("evr", "evd", "ev"):
-        try:
-            subset = [c - 2, c - 1] if driver == "evr" else None
-            w = eigvalsh(A, subset_by_index=subset, driver=driver, check_finite=False)
-        except (LinAlgError, ValueError):
-            continue
-        if np.all(np.isfinite(w[-2:])):
-            return w[-2:]
-    return None
-
-
-def _note_unmeasured(row: dict[str, Any]) -> None:
-    """Say in the row why a measure is NaN (e.g. the eigenvalue solver did not converge)."""
-    gap = row.get("spectral_gap")
-    if isinstance(gap, float) and math.isnan(gap):
-        row["note"] = "spectral_gap: not computable (eigenvalue solver did not converge or fewer than 2 labels)"
-
-
-def _mean_pairwise_cosine(X: np.ndarray) -> float:
-    norms = np.linalg.norm(X, axis=1)
-    U = X[norms > 0] / norms[norms > 0, None]
-    m = U.shape[0]
-    if m < 2:
-        return float("nan")
-    s = U.sum(axis=0)
-    return float((s @ s - m) / (m * (m - 1)))
-
-
-def oversmoothing(matrix: Any, embeddings: Any, ks: Sequence[int] = (2, 4)) -> dict[int, float]:
-    """Mean pairwise cosine similarity of the rows of ``Aᵏ E`` for each ``k`` in ``ks``.
-
-    Examples
-    --------
-    >>> E = [[1.0, 0.0], [0.0, 1.0]]
-    >>> {k: round(v, 6) for k, v in oversmoothing([[0.5, 0.5], [0.5, 0.5]], E, ks=(1,)).items()}
-    {1: 1.0}
-    >>> oversmoothing([[1.0, 0.0], [0.0, 1.0]], E, ks=(2,))
-    {2: 0.0}
-    """
-    import scipy.sparse as sp
-
-    A = matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix, dtype=np.float64)
-    A = A.astype(np.float64, copy=False)
-    X = np.asarray(embeddings, dtype=np.float64)
-    if X.shape[0] != A.shape[0]:
-        raise ConfigError(f"embeddings have {X.shape[0]} rows for a graph of {A.shape[0]} labels")
-    out: dict[int, float] = {}
-    done = 0
-    for k in sorted(set(int(k) for k in ks)):
-        if k < 0:
-            raise ConfigError(f"propagation steps must be >= 0, got {k}")
-        for _ in range(k - done):
-            X = A @ X
-        done = k
-        out[k] = _mean_pairwise_cosine(X)
-    return out
-
-
-def _measures(matrix: Any) -> dict[str, Any]:
-    """:func:`~labelgraph.inspect.summary.structure_measures` under the keys every command prints (``num_edges``)."""
-    row = _structure_measures(matrix)
-    return {("num_edges" if k == "edges" else k): v for k, v in row.items()}
-
-
-def graph_measures(matrix: Any, embeddings: Any | None = None, ks: Sequence[int] = (2, 4)) -> dict[str, Any]:
-    """Every sweep measure of one C × C matrix (definitions in the module docstring).
-
-    Examples
-    --------
-    >>> m = graph_measures([[0.5, 0.5, 0], [0.5, 0.5, 0], [0, 0, 1]])
-    >>> m["num_edges"], m["components"], round(m["spectral_gap"], 6)
-    (2, 2, 0.0)
-    """
-    row = _measures(matrix)
-    row["spectral_gap"] = spectral_gap(matrix)
-    _note_unmeasured(row)
-    if embeddings is not None:
-        for k, value in oversmoothing(matrix, embeddings, ks).items():
-            row[f"oversmoothing_k{k}"] = value
-    return row
-
-
 @dataclass
 class SweepResult:
     """The rows of a sweep: one dict per setting (its parameters, then its measures)."""
@@ -367,7 +241,7 @@ def sweep(stats: Artifact, kind: str = "ks", *, knowledge: Artifact | None = Non
         the ``kssnet-coco`` preset).  For ``ks``, ``p`` and ``stat_tau`` are the
         single parameters of a binary/re-weighted statistical graph.
     stat_graph : {"probability", "binary", "reweighted"}
-        ``A_S`` for ``ks`` (see :func:`~labelgraph.graphs.ks.ks_artifact`).
+        ``A_S`` for ``ks`` (see :func:`~labelgraph.assemble.ks_artifact`).
     embeddings : Artifact, optional
         Label embeddings (kind ``embeddings``); adds ``oversmoothing_k{k}`` for ``k`` in ``ks``.
     align : bool
@@ -475,31 +349,31 @@ def _sweep_ks(stats: Artifact, knowledge: Artifact, axes: Mapping[str, tuple[flo
     A_S_hat = symmetric_normalize(A_S)
     A_K_hat = symmetric_normalize(knowledge.matrix)
     c = stats.num_labels
-    empty = _measures(np.identity(c))
+    empty = measure_row(np.identity(c))
     for lam in axes["lam"]:
-        A = _blend(A_S_hat, A_K_hat, lam)
+        A = blend(A_S_hat, A_K_hat, lam)
         for tau in axes["tau"]:
-            A_tau = _threshold(A, tau)
+            A_tau = threshold(A, tau)
             shared: dict[str, Any] | None = None
             for eta in axes["eta"]:
-                A_KS_hat = symmetric_normalize(_self_weight(A_tau, eta))
+                A_KS_hat = symmetric_normalize(self_weight(A_tau, eta))
                 # For 0 < η < 1 every label keeps a self loop, so the edges of Â_KS are those of A_τ.
                 if eta == 0.0:
                     row = dict(empty)
                 elif eta < 1.0:
-                    shared = shared or _measures(A_tau)
+                    shared = shared or measure_row(A_tau)
                     row = dict(shared)
                 else:
-                    row = _measures(A_KS_hat)
+                    row = measure_row(A_KS_hat)
                 row["spectral_gap"] = spectral_gap(A_KS_hat)
-                _note_unmeasured(row)
+                note_unmeasured(row)
                 if E is not None:
                     for k, value in oversmoothing(A_KS_hat, E, ks).items():
                         row[f"oversmoothing_k{k}"] = value
                 params = {"lam": lam, "tau": tau, "eta": eta}
                 if out_dir is not None:
-                    meta = _ks_meta(stats, knowledge, params, fixed["stat_graph"], fixed["stat_tau"],
-                                    fixed["p"], aligned, False)
+                    meta = ks_meta(stats, knowledge, params, fixed["stat_graph"], fixed["stat_tau"],
+                                   fixed["p"], aligned, False)
                     art = Artifact.graph("ks", stats.labels, A_KS_hat, meta)
                     variant = ks_variant(fixed["stat_graph"], fixed["stat_tau"], fixed["p"])
                     result.saved.append(art.save(out_dir / graph_filename(stem, "ks", params, variant=variant),

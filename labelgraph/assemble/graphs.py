@@ -1,20 +1,20 @@
-"""From a statistics artifact to a graph artifact, by kind name (SPEC §2: what each file holds)."""
+"""Graph artifacts from statistics artifacts, by kind name (SPEC §2: what each file holds).
+
+The kinds and their pure functions are the registry :data:`labelgraph.graphs.kinds.STATISTICAL_KINDS`;
+this module checks the options, runs the kind on the arrays and makes the artifact
+(parameters, normalization and provenance in ``meta``), and names its file.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from .._version import __version__
 from ..artifact import Artifact
 from ..errors import ArtifactError, ConfigError, LabelMismatchError
-from ..stats import conditional_probability
-from .association import cosine_graph, exclusive_graph, jaccard_graph, npmi_graph, ppmi_graph
-from .baselines import check_seed, complete_graph, identity_graph, random_graph, shuffled_graph
-from .normalize import symmetric_normalize
-from .sparsify import (
+from ..graphs.kinds import GRAPH_KINDS, STATISTICAL_KINDS, GraphKind, KindInputs, check_param
+from ..graphs.sparsify import (
     SYMMETRIZE,
     check_min_count,
     check_top_k,
@@ -22,131 +22,11 @@ from .sparsify import (
     sparse_normalize,
     top_k_filter,
 )
-from .sparsify import symmetrize as symmetrize_matrix
-from .statistical import binary_graph, check_unit, mlgcn_graph, reweighted_graph
+from ..graphs.sparsify import symmetrize as symmetrize_matrix
+from ..stats import conditional_probability
 
-__all__ = ["GraphKind", "KindInputs", "GRAPH_KINDS", "STATISTICAL_KINDS", "build_graph", "check_param",
-           "graph_filename", "ks_variant", "sparsify_graph"]
-
-
-@dataclass(frozen=True)
-class GraphKind:
-    """A graph kind built by :func:`build_graph`: its parameters, their defaults, and how to compute it.
-
-    ``compute(P, M, n, **params) -> (raw, normalized)`` is the ML-GCN family's form
-    (dense, from ``P``); ``make(inputs, **params) -> (raw, normalized)`` the general
-    one (sparse, from :class:`KindInputs`).  Exactly one is set.
-    """
-
-    name: str
-    params: tuple[str, ...]
-    defaults: dict[str, float]
-    summary: str
-    compute: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None  # (raw, normalized)
-    make: Callable[..., tuple[Any, Any]] | None = None
-    needs: str = "statistics"
-    """``statistics``, ``embeddings`` (cosine) or ``base`` (a graph of another kind: shuffled, random)."""
-
-
-@dataclass(frozen=True)
-class KindInputs:
-    """What a kind's ``make`` may use: the statistics (``M`` after ``--min-count``), embeddings, a base graph."""
-
-    stats: Artifact
-    M: sp.csr_matrix
-    top_k: int | None
-    symmetrize: str
-    embeddings: np.ndarray | None = None
-    base: Artifact | None = None
-
-
-def _probability(P: np.ndarray, M: Any, n: Any, **_: float) -> tuple[np.ndarray, np.ndarray]:
-    return P, P
-
-
-def _binary(P: np.ndarray, M: Any, n: Any, *, tau: float, **_: float) -> tuple[np.ndarray, np.ndarray]:
-    B = binary_graph(P, tau)
-    return B, symmetric_normalize(B + np.identity(B.shape[0]))
-
-
-def _reweighted(P: np.ndarray, M: Any, n: Any, *, tau: float, p: float, **_: float) -> tuple[np.ndarray, np.ndarray]:
-    A = reweighted_graph(binary_graph(P, tau), p)
-    return A, symmetric_normalize(A)
-
-
-def _mlgcn(P: np.ndarray, M: Any, n: Any, *, tau: float, p: float, **_: float) -> tuple[np.ndarray, np.ndarray]:
-    A = mlgcn_graph(M, n, tau, p, normalize=False)
-    return A, mlgcn_graph(M, n, tau, p)
-
-
-def _with_self_loops(X: sp.csr_matrix, inputs: KindInputs) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """``--top-k`` and ``--symmetrize`` on the raw ``X``, then the saved ``norm(X + I)`` (SPEC §2.7)."""
-    if inputs.top_k is not None:
-        X = top_k_filter(X, inputs.top_k)
-    X = symmetrize_matrix(X, inputs.symmetrize)
-    return X, sparse_normalize(X + sp.identity(X.shape[0], format="csr"))
-
-
-def _association(fn: Callable[..., sp.csr_matrix]) -> Callable[..., tuple[Any, Any]]:
-    def make(inputs: KindInputs, **params: float) -> tuple[Any, Any]:
-        return _with_self_loops(fn(inputs, **params), inputs)
-    return make
-
-
-def _cosine(inputs: KindInputs) -> sp.csr_matrix:
-    return cosine_graph(inputs.embeddings, top_k=inputs.top_k)
-
-
-def _identity(inputs: KindInputs, **_: float) -> tuple[Any, Any]:
-    eye = identity_graph(inputs.stats.num_labels)
-    return eye, eye
-
-
-def _shuffled(inputs: KindInputs, *, seed: float) -> tuple[Any, Any]:
-    base = inputs.base.matrix
-    return shuffled_graph(base, int(seed)), shuffled_graph(base, int(seed))
-
-
-def _random(inputs: KindInputs, *, seed: float) -> tuple[Any, Any]:
-    m = inputs.base.matrix
-    edges = int(m.nnz - np.count_nonzero(m.diagonal()))
-    X = random_graph(m.shape[0], edges, int(seed))
-    return X, sparse_normalize(X + sp.identity(X.shape[0], format="csr"))
-
-
-#: Every graph kind built from statistics (and, for cosine, embeddings), in the order the CLI lists
-#: them.  Adding a kind is one entry here: build, sweep, inspect, export and the trainer read this.
-STATISTICAL_KINDS: dict[str, GraphKind] = {
-    k.name: k
-    for k in (
-        GraphKind("probability", (), {}, "P = M / n, the conditional-probability graph (saved raw)", _probability),
-        GraphKind("binary", ("tau",), {"tau": 0.4}, "ML-GCN Eq. 7, saved as norm(B + I)", _binary),
-        GraphKind("reweighted", ("tau", "p"), {"tau": 0.4, "p": 0.2}, "ML-GCN Eq. 8 (paper form), saved as norm(A')", _reweighted),
-        GraphKind("mlgcn", ("tau", "p"), {"tau": 0.4, "p": 0.25}, "ML-GCN reference code (gen_A/gen_adj), bit-compatible", _mlgcn),
-        GraphKind("ppmi", (), {}, "positive PMI, max(log(N M_ij / (n_i n_j)), 0), saved as norm(X + I)",
-                  make=_association(lambda i: ppmi_graph(i.M, i.stats.n, i.stats.num_samples))),
-        GraphKind("npmi", (), {}, "positive normalized PMI in [0, 1], saved as norm(X + I)",
-                  make=_association(lambda i: npmi_graph(i.M, i.stats.n, i.stats.num_samples))),
-        GraphKind("jaccard", (), {}, "M_ij / (n_i + n_j - M_ij), saved as norm(X + I)",
-                  make=_association(lambda i: jaccard_graph(i.M, i.stats.n))),
-        GraphKind("exclusive", ("min_expected",), {"min_expected": 5.0},
-                  "never together although chance predicts >= min_expected, saved as norm(X + I)",
-                  make=_association(lambda i, min_expected: exclusive_graph(i.M, i.stats.n, i.stats.num_samples,
-                                                                            min_expected))),
-        GraphKind("cosine", (), {}, "max(cos(e_i, e_j), 0) of label embeddings, saved as norm(X + I)",
-                  make=_association(_cosine), needs="embeddings"),
-        GraphKind("identity", (), {}, "baseline: I, no propagation", make=_identity),
-        GraphKind("complete", (), {}, "baseline: every pair, uniform (C <= 5000)",
-                  make=_association(lambda i: complete_graph(i.stats.num_labels))),
-        GraphKind("shuffled", ("seed",), {"seed": 0}, "baseline: the base graph with permuted labels",
-                  make=_shuffled, needs="base"),
-        GraphKind("random", ("seed",), {"seed": 0}, "baseline: as many random edges as the base graph, uniform",
-                  make=_random, needs="base"),
-    )
-}
-
-#: Every graph kind the toolkit writes (knowledge and ks need more than statistics).
-GRAPH_KINDS: tuple[str, ...] = tuple(STATISTICAL_KINDS) + ("knowledge", "ks")
+__all__ = ["GraphKind", "GRAPH_KINDS", "STATISTICAL_KINDS", "build_graph", "check_param", "graph_filename",
+           "ks_variant", "sparsify_graph"]
 
 
 def _fmt(value: float) -> str:
@@ -194,24 +74,6 @@ def graph_filename(stem: str, kind: str, params: dict[str, float], raw: bool = F
     short = {"tau": "t", "p": "p", "lam": "l", "eta": "e"}
     parts = [stem, kind] + ([variant] if variant else []) + [f"{short.get(k, k)}{_fmt(v)}" for k, v in params.items()]
     return "_".join(parts) + ("_raw" if raw else "") + ".npz"
-
-
-def check_param(name: str, value: float) -> float:
-    """Check one kind parameter: τ, p (and λ, η) in [0, 1], ``min_expected`` > 0, ``seed`` an integer ≥ 0.
-
-    Examples
-    --------
-    >>> check_param("tau", 0.4), check_param("min_expected", 5), check_param("seed", 3)
-    (0.4, 5.0, 3)
-    """
-    if name == "seed":
-        return check_seed(value)
-    if name == "min_expected":
-        value = float(value)
-        if not np.isfinite(value) or value <= 0:
-            raise ConfigError(f"min_expected must be > 0, got {value:g}")
-        return value
-    return check_unit(name, value)
 
 
 def _aligned_vectors(stats: Artifact, embeddings: Artifact | None) -> np.ndarray:
@@ -295,7 +157,7 @@ def build_graph(stats: Artifact, kind: str, *, raw: bool = False, min_count: int
         raw_matrix, normalized = spec.compute(P, M, stats.n, **values)
     else:
         vectors = _aligned_vectors(stats, embeddings) if spec.needs == "embeddings" else None
-        base_art = None
+        base_matrix = None
         if spec.needs == "base":
             if base not in STATISTICAL_KINDS or STATISTICAL_KINDS[base].needs == "base":
                 raise ConfigError(f"--base must be a kind built from statistics, got {base!r}")
@@ -303,9 +165,10 @@ def build_graph(stats: Artifact, kind: str, *, raw: bool = False, min_count: int
                                    embeddings=embeddings, **params)
             extra["base"] = base
             extra["base_hash"] = base_art.content_hash
+            base_matrix = base_art.matrix
         if vectors is not None:
             extra["embeddings_hash"] = embeddings.content_hash
-        inputs = KindInputs(stats, M, top_k, symmetrize, vectors, base_art)
+        inputs = KindInputs(M, stats.n, stats.num_samples, top_k, symmetrize, vectors, base_matrix)
         raw_matrix, normalized = spec.make(inputs, **values)
     matrix = raw_matrix if raw else normalized
     source = {k: stats.meta[k] for k in ("dataset", "split", "files", "reader", "origin") if k in stats.meta}
@@ -339,10 +202,9 @@ def sparsify_graph(raw_graph: Artifact, *, top_k: int | None = None, symmetrize:
     if top_k is not None:
         X = top_k_filter(X, check_top_k(top_k, raw_graph.num_labels))
     X = symmetrize_matrix(X, symmetrize)
-    meta = {k: v for k, v in raw_graph.meta.items() if k != "content_hash"}
-    meta.update({"top_k": top_k} if top_k is not None else {})
-    meta.update({"symmetrize": symmetrize} if symmetrize != "none" else {})
+    changes: dict[str, Any] = {"top_k": top_k} if top_k is not None else {}
+    changes.update({"symmetrize": symmetrize} if symmetrize != "none" else {})
     if normalize:
         X = sparse_normalize(X)
-        meta["normalized"] = True
-    return Artifact.graph(raw_graph.kind, raw_graph.labels, X, meta)
+        changes["normalized"] = True
+    return raw_graph.replace(matrix=X, meta={**raw_graph.meta, **changes})

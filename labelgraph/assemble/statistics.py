@@ -1,0 +1,30 @@
+"""The statistics artifact of a label set (SPEC §1): :func:`labelgraph.stats.cooccurrence_counts` plus provenance."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..artifact import Artifact
+from ..stats import cooccurrence_counts
+
+__all__ = ["label_statistics"]
+
+
+def label_statistics(labelset: Any, meta: dict[str, Any] | None = None) -> Artifact:
+    """The statistics artifact of a :class:`~labelgraph.labelset.LabelSet`.
+
+    Examples
+    --------
+    >>> from labelgraph.labelset import LabelSet
+    >>> ls = LabelSet.from_lists(["a", "b"], ["cat", "dog"], [["cat"], ["cat", "dog"]])
+    >>> s = label_statistics(ls)
+    >>> s.n.tolist(), s.num_samples, s.matrix.toarray().tolist()
+    ([2, 1], 2, [[0, 1], [1, 0]])
+    """
+    n, M = cooccurrence_counts(labelset.Y)
+    info = dict(labelset.source)
+    info.update(meta or {})
+    empty = int(labelset.Y.shape[0] - np.count_nonzero(np.diff(labelset.Y.indptr)))
+    info.setdefault("samples_without_labels", empty)
+    return Artifact.statistics(labelset.labels, n, M, labelset.num_samples, info)

@@ -1,0 +1,298 @@
+"""Measures of a C × C label graph, arrays in, numbers out: structure, spectral gap, over-smoothing.
+
+Definitions (``docs/inspect.md``), used by ``build``, ``show``, ``inspect`` and ``sweep`` alike:
+
+* an **edge** is an off-diagonal non-zero entry ``A_ij ≠ 0`` (``i ≠ j``), counted
+  per direction — an asymmetric graph can have ``i → j`` without ``j → i``, a
+  symmetric one counts each pair twice; the diagonal (self loops) is never an edge;
+* **density** = edges / (C (C − 1));
+* the **degree** of a label is its number of distinct neighbours in either
+  direction; a label of degree 0 is **isolated**; mean degree is the mean of these;
+* **connected components** are those of the undirected edge graph (weak components);
+* **asymmetry** = ‖A − Aᵀ‖_F / ‖A‖_F (0 for a symmetric or an empty matrix);
+* **spectral gap** = ``λ₁ − λ₂`` of the symmetric part ``(A + Aᵀ) / 2``;
+* **over-smoothing** at ``k`` = the mean pairwise cosine similarity of the rows of ``Aᵏ E``.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import ConfigError
+
+__all__ = [
+    "edge_support",
+    "label_degrees",
+    "structure_measures",
+    "structure_and_degrees",
+    "measure_row",
+    "asymmetry",
+    "is_symmetric",
+    "degree_histogram",
+    "spectral_gap",
+    "oversmoothing",
+    "note_unmeasured",
+    "graph_measures",
+]
+
+
+def edge_support(matrix: Any) -> sp.csr_matrix:
+    """The symmetric boolean edge graph: ``A_ij ≠ 0 or A_ji ≠ 0`` for ``i ≠ j``.
+
+    Examples
+    --------
+    >>> edge_support([[1, 2, 0], [0, 0, 0], [0, 0, 0]]).toarray().astype(int).tolist()
+    [[0, 1, 0], [1, 0, 0], [0, 0, 0]]
+    """
+    m = sp.csr_matrix(matrix) if not sp.issparse(matrix) else matrix.tocsr()
+    s = (m != 0).astype(np.int8)
+    s = ((s + s.T) != 0).tocsr()
+    s.setdiag(False)
+    s.eliminate_zeros()
+    return s
+
+
+def label_degrees(matrix: Any) -> np.ndarray:
+    """Number of edges at each label (int64, C).
+
+    Examples
+    --------
+    >>> label_degrees([[0, 1, 1], [0, 0, 0], [0, 0, 5]]).tolist()
+    [2, 1, 1]
+    """
+    return np.asarray(edge_support(matrix).sum(axis=1)).ravel().astype(np.int64)
+
+
+def structure_measures(matrix: Any) -> dict[str, Any]:
+    """Edges, density, isolated labels, mean and max degree and connected components of a C × C matrix.
+
+    The one definition used by ``build``, ``show``, ``inspect`` and ``sweep``: an edge is
+    an off-diagonal non-zero entry counted per direction, a label's degree is its
+    distinct neighbours in either direction (``docs/graphs.md``).
+
+    Returns
+    -------
+    dict
+        ``edges`` (int), ``density`` (float), ``isolated`` (int), ``mean_degree``
+        (float), ``max_degree`` (int), ``components`` (int).
+
+    Examples
+    --------
+    >>> structure_measures([[1, 0.5, 0], [0.5, 1, 0], [0, 0, 1]])
+    {'edges': 2, 'density': 0.3333333333333333, 'isolated': 1, 'mean_degree': 0.6666666666666666, 'max_degree': 1, 'components': 2}
+    """
+    return structure_and_degrees(matrix)[0]
+
+
+def structure_and_degrees(matrix: Any) -> tuple[dict[str, Any], np.ndarray]:
+    """:func:`structure_measures` and the per-label degrees (int64, C), computed once.
+
+    Examples
+    --------
+    >>> measures, degree = structure_and_degrees([[0, 1, 0], [0, 0, 0], [0, 0, 0]])
+    >>> measures["edges"], degree.tolist()
+    (1, [1, 1, 0])
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    if sp.issparse(matrix):
+        m = matrix.tocsr().copy()
+        m.eliminate_zeros()
+        entries = int(m.nnz - np.count_nonzero(m.diagonal()))
+        support = edge_support(m)
+        degree = np.asarray(support.sum(axis=1)).ravel()
+    else:  # dense (what a sweep measures): stay dense until the component search
+        nonzero = np.asarray(matrix) != 0
+        np.fill_diagonal(nonzero, False)
+        entries = int(np.count_nonzero(nonzero))
+        dense = nonzero | nonzero.T
+        degree = dense.sum(axis=1)
+        support = sp.csr_matrix(dense)
+    c = support.shape[0]
+    components = int(connected_components(support, directed=False)[0]) if c else 0
+    return {
+        "edges": entries,
+        "density": float(entries / (c * (c - 1))) if c > 1 else 0.0,
+        "isolated": int(np.count_nonzero(degree == 0)),
+        "mean_degree": float(degree.mean()) if c else 0.0,
+        "max_degree": int(degree.max()) if c else 0,
+        "components": components,
+    }, np.asarray(degree, dtype=np.int64)
+
+
+def asymmetry(matrix: Any) -> float:
+    """``‖A − Aᵀ‖_F / ‖A‖_F``: 0 for a symmetric matrix, at most √2.
+
+    Examples
+    --------
+    >>> asymmetry([[0, 1], [1, 0]])
+    0.0
+    >>> round(asymmetry([[0, 1], [0, 0]]), 4)
+    1.4142
+    """
+    m = sp.csr_matrix(matrix, dtype=np.float64)
+    norm = sp.linalg.norm(m)
+    if norm == 0:
+        return 0.0
+    return float(sp.linalg.norm(m - m.T) / norm)
+
+
+def is_symmetric(matrix: Any, tol: float = 1e-7) -> bool:
+    """Whether ``|A_ij − A_ji| ≤ tol`` everywhere (the test :meth:`Artifact.to_networkx` uses).
+
+    Examples
+    --------
+    >>> is_symmetric([[0, 1], [1, 0]]), is_symmetric([[0, 1], [0, 0]])
+    (True, False)
+    """
+    m = sp.csr_matrix(matrix, dtype=np.float64)
+    return bool((abs(m - m.T) > tol).nnz == 0)
+
+
+def degree_histogram(degree: Any, bins: int = 10) -> list[tuple[int, int, int]]:
+    """Counts of labels by degree, in at most ``bins`` integer ranges ``(low, high, count)``, both ends inclusive.
+
+    Examples
+    --------
+    >>> degree_histogram([0, 0, 1, 3], bins=10)
+    [(0, 0, 2), (1, 1, 1), (2, 2, 0), (3, 3, 1)]
+    >>> degree_histogram([0, 5, 9], bins=2)
+    [(0, 4, 1), (5, 9, 2)]
+    """
+    degree = np.asarray(degree, dtype=np.int64)
+    if degree.size == 0:
+        return []
+    top = int(degree.max())
+    width = max(1, -(-(top + 1) // max(1, bins)))
+    counts = np.bincount(degree // width, minlength=top // width + 1)
+    return [(k * width, k * width + width - 1, int(n)) for k, n in enumerate(counts)]
+
+
+def spectral_gap(matrix: Any) -> float:
+    """``λ₁ − λ₂`` of the symmetric part ``(A + Aᵀ) / 2`` (of ``A`` itself when symmetric).
+
+    Returns NaN for fewer than two labels, a matrix with NaN or inf, or when no LAPACK
+    driver converges (``evr``, then ``evd``, then ``ev``).
+
+    Examples
+    --------
+    >>> round(spectral_gap([[0.5, 0.5], [0.5, 0.5]]), 6)
+    1.0
+    >>> round(spectral_gap([[1.0, 0.0], [0.0, 1.0]]), 6)
+    0.0
+    """
+    A = matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix, dtype=np.float64)
+    A = A.astype(np.float64, copy=False)
+    if A.shape[0] < 2 or not np.all(np.isfinite(A)):
+        return float("nan")
+    if not np.array_equal(A, A.T):
+        A = (A + A.T) / 2.0
+    top = _top_two_eigenvalues(A)
+    return float("nan") if top is None else float(top[1] - top[0])
+
+
+def _top_two_eigenvalues(A: np.ndarray) -> np.ndarray | None:
+    """The two largest eigenvalues of a symmetric ``A``, or None when no LAPACK driver converges.
+
+    ``evr`` (relatively robust representations, top two only) is fastest but can stop
+    with "Internal Error" on matrices with many tiny clusters of eigenvalues; the full
+    divide-and-conquer and QR drivers are tried next.
+    """
+    from numpy.linalg import LinAlgError
+    from scipy.linalg import eigvalsh
+
+    c = A.shape[0]
+    for driver in ("evr", "evd", "ev"):
+        try:
+            subset = [c - 2, c - 1] if driver == "evr" else None
+            w = eigvalsh(A, subset_by_index=subset, driver=driver, check_finite=False)
+        except (LinAlgError, ValueError):
+            continue
+        if np.all(np.isfinite(w[-2:])):
+            return w[-2:]
+    return None
+
+
+def note_unmeasured(row: dict[str, Any]) -> None:
+    """Add a ``note`` to a measure row whose spectral gap is NaN, saying why.
+
+    Examples
+    --------
+    >>> row = {"spectral_gap": float("nan")}
+    >>> note_unmeasured(row); row["note"].split(":")[0]
+    'spectral_gap'
+    """
+    gap = row.get("spectral_gap")
+    if isinstance(gap, float) and math.isnan(gap):
+        row["note"] = "spectral_gap: not computable (eigenvalue solver did not converge or fewer than 2 labels)"
+
+
+def _mean_pairwise_cosine(X: np.ndarray) -> float:
+    norms = np.linalg.norm(X, axis=1)
+    U = X[norms > 0] / norms[norms > 0, None]
+    m = U.shape[0]
+    if m < 2:
+        return float("nan")
+    s = U.sum(axis=0)
+    return float((s @ s - m) / (m * (m - 1)))
+
+
+def oversmoothing(matrix: Any, embeddings: Any, ks: Sequence[int] = (2, 4)) -> dict[int, float]:
+    """Mean pairwise cosine similarity of the rows of ``Aᵏ E`` for each ``k`` in ``ks``.
+
+    Examples
+    --------
+    >>> E = [[1.0, 0.0], [0.0, 1.0]]
+    >>> {k: round(v, 6) for k, v in oversmoothing([[0.5, 0.5], [0.5, 0.5]], E, ks=(1,)).items()}
+    {1: 1.0}
+    >>> oversmoothing([[1.0, 0.0], [0.0, 1.0]], E, ks=(2,))
+    {2: 0.0}
+    """
+    A = matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix, dtype=np.float64)
+    A = A.astype(np.float64, copy=False)
+    X = np.asarray(embeddings, dtype=np.float64)
+    if X.shape[0] != A.shape[0]:
+        raise ConfigError(f"embeddings have {X.shape[0]} rows for a graph of {A.shape[0]} labels")
+    out: dict[int, float] = {}
+    done = 0
+    for k in sorted(set(int(k) for k in ks)):
+        if k < 0:
+            raise ConfigError(f"propagation steps must be >= 0, got {k}")
+        for _ in range(k - done):
+            X = A @ X
+        done = k
+        out[k] = _mean_pairwise_cosine(X)
+    return out
+
+
+def measure_row(matrix: Any) -> dict[str, Any]:
+    """:func:`structure_measures` under the keys every command prints (``num_edges`` for ``edges``).
+
+    Examples
+    --------
+    >>> measure_row([[0, 1], [1, 0]])["num_edges"]
+    2
+    """
+    row = structure_measures(matrix)
+    return {("num_edges" if k == "edges" else k): v for k, v in row.items()}
+
+
+def graph_measures(matrix: Any, embeddings: Any | None = None, ks: Sequence[int] = (2, 4)) -> dict[str, Any]:
+    """Every sweep measure of one C × C matrix (definitions in the module docstring).
+
+    Examples
+    --------
+    >>> m = graph_measures([[0.5, 0.5, 0], [0.5, 0.5, 0], [0, 0, 1]])
+    >>> m["num_edges"], m["components"], round(m["spectral_gap"], 6)
+    (2, 2, 0.0)
+    """
+    row = measure_row(matrix)
+    row["spectral_gap"] = spectral_gap(matrix)
+    note_unmeasured(row)
+    if embeddings is not None:
+        for k, value in oversmoothing(matrix, embeddings, ks).items():
+            row[f"oversmoothing_k{k}"] = value
+    return row
