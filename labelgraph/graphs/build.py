@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -145,8 +145,27 @@ STATISTICAL_KINDS: dict[str, GraphKind] = {
     )
 }
 
+class _KindNames(Sequence[str]):
+    """The kind names, read from :data:`STATISTICAL_KINDS` on every use: a kind registered later is known."""
+
+    def _names(self) -> tuple[str, ...]:
+        return (*STATISTICAL_KINDS, "knowledge", "ks")
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __repr__(self) -> str:
+        return repr(self._names())
+
+
 #: Every graph kind the toolkit writes (knowledge and ks need more than statistics).
-GRAPH_KINDS: tuple[str, ...] = tuple(STATISTICAL_KINDS) + ("knowledge", "ks")
+GRAPH_KINDS: Sequence[str] = _KindNames()
 
 
 def _fmt(value: float) -> str:
