@@ -140,3 +140,14 @@ def test_the_cli_imports_no_private_module_and_handles_no_error_itself() -> None
                 if caught != "ImportError" and not reraises_click:
                     offenders.append(f"{path.name}: except {caught}")
     assert offenders == []
+
+
+def test_docs_api_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    import re
+
+    block = re.search(r"```python\n(.*?)```", (ROOT / "docs" / "api.md").read_text(), re.S).group(1)
+    exec(compile(block, "docs/api.md", "exec"), {})
+    edges, samples = capsys.readouterr().out.splitlines()
+    assert samples == "5011"  # VOC 2007 trainval (bundled)
+    kinds = [k for k, _ in eval(edges)]
+    assert kinds == ["binary", "reweighted"]
