@@ -7,7 +7,7 @@ import json
 import os
 import sqlite3
 import sys
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import click
 
@@ -165,6 +165,33 @@ def _file_in_traceback(exc: BaseException) -> str | None:
             if isinstance(value, io.IOBase) and isinstance(getattr(value, "name", None), str):
                 return value.name
     return None
+
+
+class RegistryChoice(click.Choice):
+    """A ``click.Choice`` whose choices are read from a registry when an option is checked or shown.
+
+    An entry registered after the command was defined is a valid choice too.
+
+    Examples
+    --------
+    >>> kinds = ["a"]
+    >>> choice = RegistryChoice(lambda: kinds)
+    >>> kinds.append("b")
+    >>> choice.convert("b", None, None)
+    'b'
+    """
+
+    def __init__(self, source: Callable[[], Iterable[str]], case_sensitive: bool = True) -> None:
+        self._source = source
+        super().__init__([], case_sensitive)
+
+    @property  # type: ignore[override]
+    def choices(self) -> Sequence[str]:
+        return tuple(self._source())
+
+    @choices.setter
+    def choices(self, value: Sequence[str]) -> None:
+        pass  # the registry is the only source
 
 
 def echo_json(value: Any) -> None:

@@ -5,71 +5,22 @@ from pathlib import Path
 
 import click
 
-from labelgraph.errors import ConfigError, DataError
+from labelgraph.api.embed import parse_aliases, vectors_stem
+from labelgraph.api.labels import file_stem, label_source
+from labelgraph.errors import ConfigError
 
-from ._common import echo_json, progress_enabled
+from ._common import RegistryChoice, echo_json, progress_enabled
 
 __all__ = ["embed"]
 
-_SUFFIXES = (".gz", ".zip", ".txt", ".vec", ".bin", ".kv", ".model", ".w2v", ".pkl", ".npz")
+def _bundled() -> tuple[str, ...]:
+    from labelgraph.bundled import bundled_names
 
-
-def _stem(name: str) -> str:
-    for suffix in _SUFFIXES:
-        if name.endswith(suffix) and len(name) > len(suffix):
-            name = name[: -len(suffix)]
-    return name
-
-
-def _read_labels(path: Path) -> list[str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    labels = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    if not labels:
-        raise DataError(f"{path}: no labels (one label a line)")
-    return labels
-
-
-def _labels(dataset: str | None, labels_file: Path | None, from_artifact: Path | None) -> tuple[list[str], str]:
-    given = [x for x in (dataset, labels_file, from_artifact) if x is not None]
-    if len(given) != 1:
-        raise ConfigError("give the labels with exactly one of --dataset, --labels FILE or --from ARTIFACT")
-    import labelgraph
-
-    if dataset is not None:
-        from labelgraph.sources import output_stem
-
-        stats = labelgraph.load(labelgraph.bundled_path(dataset))
-        return list(stats.labels), output_stem(stats, dataset)  # the stem `labelgraph build` uses
-    if labels_file is not None:
-        return _read_labels(labels_file), _stem(labels_file.name)
-    assert from_artifact is not None
-    art = labelgraph.load(from_artifact)
-    if art.kind != "embeddings" and art.meta.get("dataset"):
-        from labelgraph.sources import output_stem
-
-        return list(art.labels), output_stem(art)  # the dataset's stem, as `labelgraph build` names its files
-    return list(art.labels), _stem(from_artifact.name)
-
-
-def _aliases(dataset: str | None, pairs: tuple[str, ...]) -> dict[str, str]:
-    from labelgraph.embeddings import DATASET_ALIASES
-
-    out = dict(DATASET_ALIASES.get(dataset or "", {}))
-    for pair in pairs:
-        label, sep, text = pair.partition("=")
-        if not sep or not label.strip() or not text.strip():
-            raise ConfigError(f"--alias {pair!r}: expected LABEL=TEXT (e.g. --alias 'tvmonitor=tv monitor')")
-        out[label.strip()] = text.strip()
-    return out
+    return bundled_names()
 
 
 @click.command(name="embed")
-@click.option("--dataset", type=click.Choice(["coco", "coco2014", "voc", "voc2007"]),
+@click.option("--dataset", type=RegistryChoice(_bundled),
               help="Take the labels (and their order) of a bundled dataset.")
 @click.option("--labels", "labels_file", type=click.Path(dir_okay=False, path_type=Path),
               help="A text file with one label a line (the row order).")
@@ -112,19 +63,19 @@ def embed(dataset: str | None, labels_file: Path | None, from_artifact: Path | N
       labelgraph embed --labels my_labels.txt --vectors glove.6B.50d.txt.gz --oov zeros
       labelgraph embed --import-pkl coco_glove_word2vec.pkl --labels coco_labels.txt
     """
-    from labelgraph._atomic import check_stem, check_writable
     from labelgraph.artifact import save_artifacts
+    from labelgraph.files import check_stem, check_writable
 
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"{out_dir}: is a file; --out needs a folder")
-    labels, stem = _labels(dataset, labels_file, from_artifact)
-    stem = check_stem(name) if name is not None else stem
+    source = label_source(dataset, labels_file, from_artifact)
+    labels, stem = source.labels, check_stem(name) if name is not None else source.stem
     if import_pkl is not None:
         if vectors is not None:
             raise ConfigError("give either --vectors or --import-pkl, not both")
         from labelgraph.embeddings import import_mlgcn_pickle
 
-        out = check_writable(out_dir / f"{stem}_{_stem(import_pkl.name)}.npz", force=True)  # folder checks only
+        out = check_writable(out_dir / f"{stem}_{file_stem(import_pkl.name)}.npz", force=True)  # folder checks only
         art = import_mlgcn_pickle(import_pkl, labels)
         [(_, status)] = save_artifacts([(art, out)], force=force)
         if as_json:
@@ -135,17 +86,13 @@ def embed(dataset: str | None, labels_file: Path | None, from_artifact: Path | N
         return
     if vectors is None:
         raise ConfigError("--vectors PATH_OR_NAME is required (or --import-pkl FILE)")
-    from labelgraph.embeddings import KNOWN_VECTORS, EmbeddingReport, embed_artifact, get_format
+    from labelgraph.embeddings import EmbeddingReport, embed_artifact, get_format
 
     if fmt is not None:
         get_format(fmt)
-    if Path(vectors).exists() or vectors not in KNOWN_VECTORS:
-        vec_stem = _stem(Path(member).name if member else Path(vectors).name)
-    else:
-        vec_stem = vectors
-    out = check_writable(out_dir / f"{stem}_{vec_stem}.npz", force=True)  # folder checks only
+    out = check_writable(out_dir / f"{stem}_{vectors_stem(vectors, member)}.npz", force=True)  # folder checks only
     art = embed_artifact(labels, vectors, format=fmt, oov=oov, seed=seed, progress=progress_enabled(quiet),
-                         member=member, aliases=_aliases(dataset, alias_pairs), strict=strict)
+                         member=member, aliases=parse_aliases(dataset, alias_pairs), strict=strict)
     [(_, status)] = save_artifacts([(art, out)], force=force)
     if as_json:
         echo_json({"path": str(out), "status": status, "num_labels": len(labels), **{k: art.meta[k] for k in ("source", "format", "dimension", "oov", "seed")},

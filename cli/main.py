@@ -8,11 +8,11 @@ from typing import Any
 
 import click
 
-from labelgraph._version import __version__
+from labelgraph import __version__
 
 #: command name → (module in labelgraph_cli, attribute, one-line help shown by ``labelgraph --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "build": ("build", "build", "Build label statistics and graphs (binary, reweighted, mlgcn, knowledge, ks)."),
+    "build": ("build", "build", "Build label statistics and graphs of every registered kind (--kind)."),
     "stats": ("build", "stats", "Compute label statistics only."),
     "show": ("show", "show", "Summarize any labelgraph artifact (.npz)."),
     "datasets": ("show", "datasets", "List the dataset readers: format, licence, download source."),
@@ -21,7 +21,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sweep": ("sweep", "sweep", "Graph measures over a grid of parameters."),
     "inspect": ("inspect", "inspect", "Inspect a graph: neighbours, isolated labels, degrees."),
     "compare": ("inspect", "compare", "Compare two graphs over the same labels."),
-    "export": ("inspect", "export", "Export a graph to graphml, gexf, csv, edgelist or pyg."),
+    "export": ("inspect", "export", "Export an artifact for other tools: GraphML, GEXF, CSV, PyG, ML-GCN, SSGRL … (--to)."),
     "plot": ("inspect", "plot", "Plot a graph as a clustered heatmap and a network drawing."),
     "train": ("train", "train", "Train ML-GCN or KSSNet from labelgraph's files (needs labelgraph[train])."),
     "evaluate": ("train", "evaluate", "Evaluate a trained checkpoint (needs labelgraph[train])."),

@@ -1,4 +1,4 @@
-"""``labelgraph show`` (summary of any artifact) and ``labelgraph datasets`` (the reader registry)."""
+"""``labelgraph show`` (summary of any artifact) and ``labelgraph datasets`` (the reader registry): :mod:`labelgraph.api.show`."""
 from __future__ import annotations
 
 from typing import Any
@@ -6,30 +6,6 @@ from typing import Any
 import click
 
 from ._common import echo_json, format_table
-
-
-def artifact_summary(art: Any) -> dict[str, Any]:
-    """A JSON-ready summary of an artifact (kind, size, parameters, provenance, measures)."""
-    import numpy as np
-
-    info: dict[str, Any] = {"kind": art.kind, "num_labels": art.num_labels, "content_hash": art.content_hash}
-    meta = {k: v for k, v in art.meta.items() if k != "content_hash"}
-    if art.kind == "embeddings":
-        info["dimension"] = int(art.vectors.shape[1])
-        info["zero_rows"] = int(np.count_nonzero(~art.vectors.any(axis=1)))
-    elif art.kind == "statistics":
-        info["num_samples"] = art.num_samples
-        info["label_instances"] = int(art.n.sum())
-        info["labels_per_sample"] = round(float(art.n.sum()) / max(art.num_samples, 1), 4)
-        order = np.argsort(-art.n, kind="stable")
-        info["most_frequent"] = [[art.labels[i], int(art.n[i])] for i in order[:5]]
-        info["least_frequent"] = [[art.labels[i], int(art.n[i])] for i in order[::-1][:5]]
-    else:
-        from labelgraph.graphs.measures import structure_measures
-
-        info.update({("num_edges" if k == "edges" else k): v for k, v in structure_measures(art.matrix).items()})
-    info["meta"] = meta
-    return info
 
 
 @click.command()
@@ -42,9 +18,9 @@ def show(file: str, as_json: bool) -> None:
     Example:
       labelgraph show graphs/coco2014_reweighted_t0.4_p0.2.npz
     """
-    from labelgraph import load
+    from labelgraph.api.show import summarize
 
-    info = artifact_summary(load(file))
+    info = summarize(file)
     if as_json:
         echo_json(info)
         return
@@ -77,11 +53,9 @@ def datasets(as_json: bool) -> None:
     Example:
       labelgraph datasets
     """
-    from labelgraph.datasets import DATASETS
+    from labelgraph.api.show import dataset_rows
 
-    rows = [{"name": r.name, "format": r.format, "licence": r.licence, "default_split": r.default_split,
-             "download": ", ".join(r.downloads) or "-", "bundled": r.bundled or "-", "summary": r.summary}
-            for r in DATASETS.values()]
+    rows = dataset_rows()
     if as_json:
         echo_json(rows)
         return

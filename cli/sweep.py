@@ -5,31 +5,16 @@ from pathlib import Path
 
 import click
 
-from labelgraph.artifact import Artifact, load
-from labelgraph.errors import ConfigError
 from labelgraph.graphs.ks import STAT_GRAPHS
-from labelgraph.inspect.sweep import MAX_SETTINGS, SWEEP_KINDS, sweep as run_sweep
+from labelgraph.inspect.sweep import MAX_SETTINGS, SWEEP_KINDS
 
-from ._common import echo_json, format_table, progress_enabled
+from ._common import RegistryChoice, echo_json, format_table, progress_enabled
 
-__all__ = ["sweep", "load_statistics"]
-
-
-def load_statistics(dataset: str | None, stats_file: Path | None) -> tuple[Artifact, str]:
-    """The statistics artifact (a file, or the dataset's bundled one) and the file-name stem for outputs."""
-    from labelgraph.sources import output_stem, resolve_statistics
-
-    if stats_file is not None and dataset is not None:
-        raise ConfigError("give either --dataset or --stats, not both")
-    src = resolve_statistics(dataset, stats=stats_file)
-    if stats_file is not None:
-        stem = stats_file.name[:-4] if stats_file.name.endswith(".npz") else stats_file.stem
-        return src.stats, stem.removesuffix("_statistics")
-    return src.stats, output_stem(src.stats, dataset)
+__all__ = ["sweep"]
 
 
 @click.command("sweep")
-@click.option("--kind", type=click.Choice(list(SWEEP_KINDS)), default="ks", show_default=True,
+@click.option("--kind", type=RegistryChoice(lambda: SWEEP_KINDS), default="ks", show_default=True,
               help="Graph family to sweep.")
 @click.option("--dataset", default=None, metavar="NAME", help="Dataset whose bundled statistics to start from.")
 @click.option("--stats", "stats_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -77,28 +62,13 @@ def sweep(kind: str, dataset: str | None, stats_file: Path | None, knowledge: Pa
           --lam 0.2:0.8:0.1 --tau 0.01,0.02,0.05 --eta 0.4 --csv sweep.csv
       labelgraph sweep --kind reweighted --dataset voc --tau 0.1:0.5:0.1 --p 0.2,0.25
     """
-    if kind == "ks" and knowledge is None:
-        raise ConfigError("--kind ks needs a knowledge graph: build one with `labelgraph build --kind knowledge "
-                          "--dataset ...` and pass it with --knowledge FILE")
-    stats, stem = load_statistics(dataset, stats_file)
-    know = load(knowledge) if knowledge is not None else None
-    emb = load(embeddings) if embeddings is not None else None
-    for path in (csv_out, json_out):
-        if path is not None and path.is_dir():
-            raise ConfigError(f"{path}: is a folder, not a file")
-    result = run_sweep(stats, kind, knowledge=know, lam=lam, tau=tau, eta=eta, p=p, stat_graph=stat_graph,
-                       stat_tau=stat_tau, embeddings=emb, align=align, yes=yes, save_dir=save_dir, stem=stem,
-                       force=force, progress=progress_enabled(quiet), top_k=top_k, min_count=min_count,
-                       min_expected=min_expected)
-    import json
+    from labelgraph.api.sweep import sweep_outputs
 
-    from labelgraph._atomic import StagedWrites
-
-    with StagedWrites(force=force) as run:  # both files, or neither
-        if csv_out is not None:
-            run.add(csv_out, result.to_csv_text().encode())
-        if json_out is not None:
-            run.add(json_out, (json.dumps(result.to_document(), indent=2, default=str) + "\n").encode())
+    result = sweep_outputs(kind, dataset=dataset, stats=stats_file, knowledge=knowledge, embeddings=embeddings,
+                           csv_out=csv_out, json_out=json_out, save_dir=save_dir, force=force, lam=lam, tau=tau,
+                           eta=eta, p=p, stat_graph=stat_graph, stat_tau=stat_tau, align=align, yes=yes,
+                           progress=progress_enabled(quiet), top_k=top_k, min_count=min_count,
+                           min_expected=min_expected)
     if as_json:
         doc = result.to_document()
         doc.update(csv=str(csv_out) if csv_out else None, json=str(json_out) if json_out else None,

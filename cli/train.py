@@ -8,9 +8,23 @@ import click
 
 from labelgraph.errors import missing_dependency
 
-from ._common import echo_json, progress_enabled
+from ._common import RegistryChoice, echo_json, progress_enabled
 
-DATASET_CHOICES = ("imagefolder", "mulan", "coco", "voc", "charades", "nuswide")
+#: The trainer's --model choices (labelgraph.train.models.MODELS imports torch; a test keeps the two equal).
+MODEL_CHOICES = ("mlgcn", "kssnet", "kssnet3d")
+
+
+def _train_datasets() -> tuple[str, ...]:
+    """``imagefolder`` and every registered dataset with a default evaluation split."""
+    from labelgraph.datasets import DATASETS
+
+    return ("imagefolder", *(r.name for r in DATASETS.values() if r.eval_split))
+
+
+def _presets() -> str:
+    from labelgraph.train.config import PRESETS
+
+    return ", ".join(PRESETS)
 
 
 def _require_torch() -> None:
@@ -22,12 +36,11 @@ def _require_torch() -> None:
 
 
 @click.command(context_settings={"max_content_width": 100})
-@click.option("--preset", help="Paper recipe: mlgcn-coco, mlgcn-voc, kssnet-coco, kssnet-charades; "
-                               "other options override it.")
-@click.option("--model", type=click.Choice(["mlgcn", "kssnet", "kssnet3d"]), help="Architecture.")
+@click.option("--preset", help=f"Paper recipe: {_presets()}; other options override it.")
+@click.option("--model", type=click.Choice(MODEL_CHOICES), help="Architecture.")
 @click.option("--backbone", help="torchvision ResNet (resnet18 … resnet152, resnext*), r3d_18, r2plus1d_18, "
                                  "or 'features'.")
-@click.option("--dataset", type=click.Choice(DATASET_CHOICES), help="Where labels come from.")
+@click.option("--dataset", type=RegistryChoice(_train_datasets), help="Where labels come from.")
 @click.option("--root", type=click.Path(file_okay=False), help="Folder of the images / frame folders.")
 @click.option("--annotations", help="Annotation file; '{split}' becomes the split name "
                                     "(imagefolder: <root>/{split}.csv; mulan: …/yeast).")
@@ -144,7 +157,7 @@ _show_config_defaults(train)
 
 @click.command(context_settings={"max_content_width": 100})
 @click.argument("checkpoint", type=click.Path(dir_okay=False))
-@click.option("--dataset", type=click.Choice(DATASET_CHOICES), help="Override the run's dataset.")
+@click.option("--dataset", type=RegistryChoice(_train_datasets), help="Override the run's dataset.")
 @click.option("--root", type=click.Path(file_okay=False), help="Override the run's image folder.")
 @click.option("--annotations", help="Override the run's annotation file ('{split}' allowed).")
 @click.option("--split", help="Split to score [the run's validation split].")
@@ -171,7 +184,7 @@ def evaluate(checkpoint: str, scores_path: str | None, quiet: bool, as_json: boo
     _require_torch()
     import numpy as np
 
-    from labelgraph._atomic import atomic_write
+    from labelgraph.files import atomic_write
     from labelgraph.train.engine import evaluate_checkpoint
     from labelgraph.train.metrics import format_metrics_table
 

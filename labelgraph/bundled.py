@@ -5,7 +5,7 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-__all__ = ["BUNDLED", "bundled_path"]
+__all__ = ["BUNDLED", "bundled_names", "bundled_path"]
 
 _DATA = Path(__file__).parent / "data"
 
@@ -16,7 +16,19 @@ BUNDLED: dict[str, tuple[str, str]] = {
     "voc2007": ("voc2007_trainval_statistics.npz",
                 "PASCAL VOC 2007 trainval, 5,011 images"),
 }
-_ALIASES = {"coco": "coco2014", "voc": "voc2007"}
+
+
+def bundled_names() -> tuple[str, ...]:
+    """Every name :func:`bundled_path` takes: a bundled file's name and its dataset's registry name.
+
+    Examples
+    --------
+    >>> bundled_names()
+    ('coco', 'coco2014', 'voc', 'voc2007')
+    """
+    from .datasets.registry import DATASETS  # the registry says which dataset each file belongs to
+
+    return tuple(name for r in DATASETS.values() if r.bundled for name in (r.name, r.bundled))
 
 
 def bundled_path(name: str) -> Path:
@@ -27,7 +39,9 @@ def bundled_path(name: str) -> Path:
     >>> bundled_path("coco").name
     'coco2014_train_statistics.npz'
     """
-    key = _ALIASES.get(name, name)
+    from .datasets.registry import DATASETS
+
+    key = name if name in BUNDLED else (DATASETS[name].bundled if name in DATASETS else None)
     if key not in BUNDLED:
         raise ConfigError(f"no bundled statistics for {name!r} (bundled: {', '.join(BUNDLED)})")
     return _DATA / BUNDLED[key][0]

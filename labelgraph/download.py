@@ -940,7 +940,6 @@ _DATASET_LAYOUT: dict[tuple[str, str], tuple[str, str]] = {
     ("charades", "v1"): ("charades-v1", "Charades"),
 }
 _DEFAULT_YEAR = {"coco": "2014", "voc": "2007", "charades": "v1"}
-_SPLITS = {"coco": ("train", "val"), "voc": ("train", "val", "trainval", "test"), "charades": ("train", "test")}
 
 
 def dataset_files(dataset: str, *, year: str | int | None = None, split: str | None = None,
@@ -971,8 +970,11 @@ def dataset_files(dataset: str, *, year: str | int | None = None, split: str | N
     if dataset not in _DEFAULT_YEAR:
         raise ConfigError(f"no download for dataset {dataset!r} (downloads exist for: {', '.join(_DEFAULT_YEAR)})")
     year_s = str(year if year is not None else _DEFAULT_YEAR[dataset])
-    if split is not None and split not in _SPLITS[dataset]:
-        raise ConfigError(f"dataset {dataset!r} has no split {split!r} (splits: {', '.join(_SPLITS[dataset])})")
+    from .datasets.registry import get_reader
+
+    splits = get_reader(dataset).splits
+    if split is not None and split not in splits:
+        raise ConfigError(f"dataset {dataset!r} has no split {split!r} (splits: {', '.join(splits)})")
     key = year_s
     if dataset == "voc" and split == "test":
         if year_s != "2007":

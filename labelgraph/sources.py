@@ -50,12 +50,13 @@ def resolve_statistics(dataset: str | None, *, stats: str | Path | None = None, 
         return StatisticsSource(art, f"statistics file {stats}", "file")
     if dataset is None:
         raise ConfigError("no statistics: pass --dataset NAME (see `labelgraph datasets`) or --stats FILE")
-    from .datasets import get_reader
+    from .datasets import check_options, get_reader
 
     reader = get_reader(dataset)
     split = split or reader.default_split
     if split is not None:
         options["split"] = split
+    check_options(reader, options)
     if annotations is not None or root is not None:
         path = Path(annotations if annotations is not None else root)
         result = reader.load_reader()(path, **options)

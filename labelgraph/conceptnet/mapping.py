@@ -84,7 +84,6 @@ _TOKEN = re.compile(r"[^\w']+")
 
 #: Folder of the override files shipped with labelgraph, one ``<dataset>.csv`` each.
 _PACKAGED = Path(__file__).parent / "overrides"
-_DATASET_ALIASES = {"voc2007": "voc", "voc2012": "voc", "coco2014": "coco", "coco2017": "coco"}
 
 
 @dataclass(frozen=True)
@@ -235,7 +234,9 @@ def packaged_overrides(dataset: str | None) -> Path | None:
     """
     if not dataset:
         return None
-    name = _DATASET_ALIASES.get(dataset.lower(), dataset.lower())
+    from ..datasets.registry import canonical_name
+
+    name = canonical_name(dataset) or dataset.lower()
     path = _PACKAGED / f"{name}.csv"
     return path if path.is_file() else None
 

@@ -8,6 +8,8 @@ True
 """
 from __future__ import annotations
 
-from .registry import DATASETS, DatasetReader, get_reader, read_dataset
+from .registry import (DATASETS, DatasetReader, canonical_name, check_options, default_splits, get_reader,
+                       read_dataset, reader_table)
 
-__all__ = ["DATASETS", "DatasetReader", "get_reader", "read_dataset"]
+__all__ = ["DATASETS", "DatasetReader", "canonical_name", "check_options", "default_splits", "get_reader",
+           "read_dataset", "reader_table"]

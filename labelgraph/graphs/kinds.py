@@ -8,7 +8,7 @@ how a kind is added.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -174,8 +174,27 @@ STATISTICAL_KINDS: dict[str, GraphKind] = {
 
 #: Graph kinds built from more than statistics (``labelgraph.conceptnet``, :func:`labelgraph.assemble.ks_artifact`).
 OTHER_GRAPH_KINDS: tuple[str, ...] = ("knowledge", "ks")
-#: Every graph kind the toolkit writes, as the registry stood at import (the CLI's choices).
-GRAPH_KINDS: tuple[str, ...] = tuple(STATISTICAL_KINDS) + OTHER_GRAPH_KINDS
+class _KindNames(Sequence[str]):
+    """The kind names, read from :data:`STATISTICAL_KINDS` on every use: a kind registered later is known."""
+
+    def _names(self) -> tuple[str, ...]:
+        return (*STATISTICAL_KINDS, *OTHER_GRAPH_KINDS)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._names()[index]
+
+    def __len__(self) -> int:
+        return len(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+    def __repr__(self) -> str:
+        return repr(self._names())
+
+
+#: Every graph kind the toolkit writes (read from the registry on each use).
+GRAPH_KINDS: Sequence[str] = _KindNames()
 
 
 def check_param(name: str, value: float) -> float:

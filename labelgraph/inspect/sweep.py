@@ -36,7 +36,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -68,11 +68,25 @@ log = logging.getLogger(__name__)
 MAX_SETTINGS = 10_000
 #: No sweep, and no axis, is larger than this, ``--yes`` or not.
 HARD_LIMIT = 1_000_000
+class _SweepKinds(Mapping[str, tuple[str, ...]]):
+    """Read from the kind registry on every use, so a kind registered later can be swept."""
+
+    def _kinds(self) -> dict[str, tuple[str, ...]]:
+        return {"ks": ("lam", "tau", "eta"),
+                **{name: spec.params for name, spec in STATISTICAL_KINDS.items() if spec.needs == "statistics"}}
+
+    def __getitem__(self, kind: str) -> tuple[str, ...]:
+        return self._kinds()[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._kinds())
+
+    def __len__(self) -> int:
+        return len(self._kinds())
+
+
 #: Kinds a sweep can build, and the parameters each sweeps over.
-SWEEP_KINDS: dict[str, tuple[str, ...]] = {
-    "ks": ("lam", "tau", "eta"),
-    **{name: spec.params for name, spec in STATISTICAL_KINDS.items() if spec.needs == "statistics"},
-}
+SWEEP_KINDS: Mapping[str, tuple[str, ...]] = _SweepKinds()
 #: Axes every kind built from statistics also takes (``--top-k``, ``--min-count``; SPEC §2.7–2.8).
 SPARSIFY_AXES: tuple[str, ...] = ("top_k", "min_count")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
