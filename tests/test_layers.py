@@ -42,7 +42,7 @@ FORBIDDEN = [
     ("labelgraph/graphs/normalize.py", "def _late():\n    from ..artifact import Artifact\n",
      "The numeric core (graphs, stats) imports no artifact"),
     ("labelgraph/artifact.py", "def _late():\n    from .inspect.html import artifact_html\n",
-     "Layers: CLI > trainer"),
+     "Layers: CLI > API > trainer"),
     ("labelgraph/stats.py", "def _late():\n    import torch\n",
      "The numeric core (graphs, stats) imports no artifact"),
     ("labelgraph/inspect/summary.py", "def _late():\n    from ..train import engine\n",
