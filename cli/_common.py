@@ -167,6 +167,13 @@ def _file_in_traceback(exc: BaseException) -> str | None:
     return None
 
 
+def base_kinds() -> list[str]:
+    """The kinds ``shuffled`` and ``random`` can take as their base: those built from statistics alone."""
+    from labelgraph.graphs import STATISTICAL_KINDS
+
+    return [k for k, spec in STATISTICAL_KINDS.items() if spec.needs == "statistics"]
+
+
 class RegistryChoice(click.Choice):
     """A ``click.Choice`` whose choices are read from a registry when an option is checked or shown.
 

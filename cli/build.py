@@ -8,20 +8,13 @@ import click
 from labelgraph.api.build import DEFAULT_KINDS, Source
 from labelgraph.graphs import GRAPH_KINDS
 
-from ._common import RegistryChoice, echo_json, format_table, progress_enabled
+from ._common import RegistryChoice, base_kinds, echo_json, format_table, progress_enabled
 
 
 def _stat_graphs() -> list[str]:
     from labelgraph.graphs.ks import STAT_GRAPHS
 
     return list(STAT_GRAPHS)
-
-
-def _base_kinds() -> list[str]:
-    """The kinds ``shuffled`` and ``random`` can take as their base: those built from statistics alone."""
-    from labelgraph.graphs import STATISTICAL_KINDS
-
-    return [k for k, spec in STATISTICAL_KINDS.items() if spec.needs == "statistics"]
 
 
 def _source_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -91,7 +84,7 @@ def _source(dataset: str | None, stats_file: str | None, root: str | None, annot
 @click.option("--embeddings", "embeddings_file", type=click.Path(dir_okay=False), metavar="FILE",
               help="Label embeddings for cosine.")
 @click.option("--min-expected", type=float, help="exclusive: chance co-occurrences needed (default 5).")
-@click.option("--base", type=RegistryChoice(_base_kinds), default="binary", show_default=True,
+@click.option("--base", type=RegistryChoice(base_kinds), default="binary", show_default=True,
               help="The graph shuffled permutes and random matches in edge count.")
 @click.option("--seed", type=int, help="Seed of shuffled and random (default 0).")
 def build(kind: str, tau: float | None, p: float | None, raw: bool, store: str | None, relations: str | None,

@@ -8,7 +8,7 @@ import click
 from labelgraph.graphs.ks import STAT_GRAPHS
 from labelgraph.inspect.sweep import MAX_SETTINGS, SWEEP_KINDS
 
-from ._common import RegistryChoice, echo_json, format_table, progress_enabled
+from ._common import RegistryChoice, base_kinds, echo_json, format_table, progress_enabled
 
 __all__ = ["sweep"]
 
@@ -45,11 +45,14 @@ __all__ = ["sweep"]
 @click.option("--top-k", "top_k", default=None, help="top-k values (kinds built from statistics): a range or a list.")
 @click.option("--min-count", "min_count", default=None, help="--min-count values: a range or a list.")
 @click.option("--min-expected", "min_expected", default=None, help="exclusive: min_expected values.")
+@click.option("--seed", default=None, help="shuffled, random: seed values (a range or a list).")
+@click.option("--base", type=RegistryChoice(base_kinds), default="binary", show_default=True,
+              help="shuffled, random: the graph they permute or match in edge count.")
 def sweep(kind: str, dataset: str | None, stats_file: Path | None, knowledge: Path | None, lam: str | None,
           tau: str | None, eta: str | None, p: str | None, stat_graph: str, stat_tau: str | None,
           embeddings: Path | None, align: bool, csv_out: Path | None, json_out: Path | None,
           save_dir: Path | None, force: bool, as_json: bool, yes: bool, quiet: bool, top_k: str | None,
-          min_count: str | None, min_expected: str | None) -> None:
+          min_count: str | None, min_expected: str | None, seed: str | None, base: str) -> None:
     """Graph measures for every setting of a parameter grid (statistics read once).
 
     Each row: num_edges, density, isolated labels, mean degree, connected components,
@@ -61,6 +64,8 @@ def sweep(kind: str, dataset: str | None, stats_file: Path | None, knowledge: Pa
       labelgraph sweep --kind ks --dataset coco --knowledge graphs/coco2014_knowledge.npz \\
           --lam 0.2:0.8:0.1 --tau 0.01,0.02,0.05 --eta 0.4 --csv sweep.csv
       labelgraph sweep --kind reweighted --dataset voc --tau 0.1:0.5:0.1 --p 0.2,0.25
+      labelgraph sweep --kind shuffled --base binary --dataset voc --seed 0:4:1
+      labelgraph sweep --kind cosine --dataset voc --embeddings embeddings/voc2007_glove.6B.50d.npz --top-k 3,5
     """
     from labelgraph.api.sweep import sweep_outputs
 
@@ -68,7 +73,7 @@ def sweep(kind: str, dataset: str | None, stats_file: Path | None, knowledge: Pa
                            csv_out=csv_out, json_out=json_out, save_dir=save_dir, force=force, lam=lam, tau=tau,
                            eta=eta, p=p, stat_graph=stat_graph, stat_tau=stat_tau, align=align, yes=yes,
                            progress=progress_enabled(quiet), top_k=top_k, min_count=min_count,
-                           min_expected=min_expected)
+                           min_expected=min_expected, seed=seed, base=base)
     if as_json:
         doc = result.to_document()
         doc.update(csv=str(csv_out) if csv_out else None, json=str(json_out) if json_out else None,

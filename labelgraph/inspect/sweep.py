@@ -72,8 +72,7 @@ class _SweepKinds(Mapping[str, tuple[str, ...]]):
     """Read from the kind registry on every use, so a kind registered later can be swept."""
 
     def _kinds(self) -> dict[str, tuple[str, ...]]:
-        return {"ks": ("lam", "tau", "eta"),
-                **{name: spec.params for name, spec in STATISTICAL_KINDS.items() if spec.needs == "statistics"}}
+        return {"ks": ("lam", "tau", "eta"), **{name: spec.params for name, spec in STATISTICAL_KINDS.items()}}
 
     def __getitem__(self, kind: str) -> tuple[str, ...]:
         return self._kinds()[kind]
@@ -236,7 +235,7 @@ def sweep(stats: Artifact, kind: str = "ks", *, knowledge: Artifact | None = Non
           align: bool = False, ks: Sequence[int] = (2, 4), yes: bool = False, max_settings: int = MAX_SETTINGS,
           save_dir: str | os.PathLike[str] | None = None, stem: str | None = None, force: bool = False,
           progress: bool = False, top_k: Any = None, min_count: Any = None,
-          min_expected: Any = None) -> SweepResult:
+          min_expected: Any = None, seed: Any = None, base: str = "binary") -> SweepResult:
     """Graph measures for every setting of a parameter grid.
 
     Parameters
@@ -292,7 +291,7 @@ def sweep(stats: Artifact, kind: str = "ks", *, knowledge: Artifact | None = Non
     if stats.kind != "statistics":
         raise ArtifactError(f"a sweep starts from a statistics artifact, got {stats.kind}")
     names = SWEEP_KINDS[kind]
-    given = {"lam": lam, "tau": tau, "eta": eta, "p": p, "min_expected": min_expected}
+    given = {"lam": lam, "tau": tau, "eta": eta, "p": p, "min_expected": min_expected, "seed": seed}
     fixed: dict[str, Any] = {}
     if kind == "ks":
         if knowledge is None:
@@ -312,6 +311,11 @@ def sweep(stats: Artifact, kind: str = "ks", *, knowledge: Artifact | None = Non
         if kind == "binary" and p is not None:
             raise ConfigError("p does not apply to a binary sweep (it sweeps over tau)")
         defaults = STATISTICAL_KINDS[kind].defaults
+        needs = STATISTICAL_KINDS[kind].needs
+        if needs == "embeddings" and embeddings is None:
+            raise ConfigError(f"a {kind} sweep needs label embeddings: --embeddings FILE (from `labelgraph embed`)")
+        if needs == "base":
+            fixed = {"base": base}
         for name, value in given.items():
             if value is not None and name not in names:
                 over = ", ".join(names) or "no parameter of its own"
@@ -348,7 +352,8 @@ def sweep(stats: Artifact, kind: str = "ks", *, knowledge: Artifact | None = Non
         if kind == "ks":
             _sweep_ks(stats, knowledge, axes, fixed, E, ks, align, out_dir, stem, force, result, bar)
         else:
-            _sweep_statistical(stats, kind, settings, E, ks, out_dir, stem, force, result, bar)
+            _sweep_statistical(stats, kind, settings, E, ks, out_dir, stem, force, result, bar,
+                               embeddings=embeddings, base=base)
     finally:
         bar.close()
     return result
@@ -398,19 +403,23 @@ def _sweep_ks(stats: Artifact, knowledge: Artifact, axes: Mapping[str, tuple[flo
 
 def _sweep_statistical(stats: Artifact, kind: str, settings: list[dict[str, float]], E: np.ndarray | None,
                        ks: Sequence[int], out_dir: Path | None, stem: str, force: bool,
-                       result: SweepResult, bar: Any) -> None:
+                       result: SweepResult, bar: Any, *, embeddings: Artifact | None = None,
+                       base: str = "binary") -> None:
     spec = STATISTICAL_KINDS[kind]
     P = stats.conditional_probability() if spec.compute is not None else None
+    inputs = {"embeddings": embeddings} if spec.needs == "embeddings" else {"base": base} if spec.needs == "base" \
+        else {}
+    name = f"{kind}-{base}" if spec.needs == "base" else kind  # as `labelgraph build` names it
     for params in settings:
         art = None
-        if spec.compute is None or any(name in params for name in SPARSIFY_AXES):
-            art = build_graph(stats, kind, **params)
+        if spec.compute is None or any(axis in params for axis in SPARSIFY_AXES):
+            art = build_graph(stats, kind, **inputs, **params)
             matrix = art.matrix
         else:
             _, matrix = spec.compute(P, stats.matrix, stats.n, **params)
         row = graph_measures(matrix, E, ks)
         if out_dir is not None:
-            art = art or build_graph(stats, kind, **params)
-            result.saved.append(art.save(out_dir / graph_filename(stem, kind, params), force=force))
+            art = art or build_graph(stats, kind, **inputs, **params)
+            result.saved.append(art.save(out_dir / graph_filename(stem, name, params), force=force))
         result.rows.append({**params, **row})
         bar.update(1)
