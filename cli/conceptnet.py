@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import click
 
-from labelgraph.errors import DataError
+from labelgraph.files import read_label_list
 
 from ._common import echo_json, format_table, progress_enabled
 
@@ -30,27 +30,6 @@ def _label_source(func):  # type: ignore[no-untyped-def]
     return func
 
 
-def read_label_file(path: Path) -> list[str]:
-    """One label a line; blank lines and ``#`` comments skipped; a repeated label is an error."""
-    labels: list[str] = []
-    seen: dict[str, int] = {}
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    for lineno, line in enumerate(lines, start=1):
-        label = line.strip()
-        if not label or label.startswith("#"):
-            continue
-        if label in seen:
-            raise DataError(f"{path}:{lineno}: label {label!r} repeats line {seen[label]}")
-        seen[label] = lineno
-        labels.append(label)
-    if not labels:
-        raise DataError(f"{path}: no labels in the file")
-    return labels
-
-
 def _labels(dataset: str | None, labels_file: Path | None, from_artifact: Path | None) -> list[str]:
     given = [x for x in (dataset, labels_file, from_artifact) if x is not None]
     if len(given) != 1:
@@ -60,7 +39,7 @@ def _labels(dataset: str | None, labels_file: Path | None, from_artifact: Path |
     if dataset is not None:
         return list(labelgraph.load(labelgraph.bundled_path(dataset)).labels)
     if labels_file is not None:
-        return read_label_file(labels_file)
+        return list(read_label_list(labels_file))
     return list(labelgraph.load(from_artifact).labels)
 
 

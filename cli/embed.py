@@ -5,7 +5,8 @@ from pathlib import Path
 
 import click
 
-from labelgraph.errors import ConfigError, DataError
+from labelgraph.errors import ConfigError
+from labelgraph.files import read_label_list
 
 from ._common import echo_json, progress_enabled
 
@@ -21,19 +22,6 @@ def _stem(name: str) -> str:
     return name
 
 
-def _read_labels(path: Path) -> list[str]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    labels = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    if not labels:
-        raise DataError(f"{path}: no labels (one label a line)")
-    return labels
-
-
 def _labels(dataset: str | None, labels_file: Path | None, from_artifact: Path | None) -> tuple[list[str], str]:
     given = [x for x in (dataset, labels_file, from_artifact) if x is not None]
     if len(given) != 1:
@@ -46,7 +34,7 @@ def _labels(dataset: str | None, labels_file: Path | None, from_artifact: Path |
         stats = labelgraph.load(labelgraph.bundled_path(dataset))
         return list(stats.labels), output_stem(stats, dataset)  # the stem `labelgraph build` uses
     if labels_file is not None:
-        return _read_labels(labels_file), _stem(labels_file.name)
+        return list(read_label_list(labels_file)), _stem(labels_file.name)
     assert from_artifact is not None
     art = labelgraph.load(from_artifact)
     if art.kind != "embeddings" and art.meta.get("dataset"):

@@ -24,6 +24,7 @@ from ._dense import check_dense
 from ._validate import KIND_RULES, KindRule, known_kinds
 from ._version import __version__
 from .errors import ArtifactError, LabelMismatchError
+from .files import unique_names
 
 __all__ = ["Artifact", "KINDS", "load", "require_same_labels", "content_hash", "save_artifacts"]
 
@@ -110,11 +111,7 @@ class Artifact:
             raise ArtifactError(f"unknown artifact kind {self.kind!r} (known: {', '.join(known_kinds())})")
         labels = tuple(str(x) for x in self.labels)
         object.__setattr__(self, "labels", labels)
-        if len(set(labels)) != len(labels):
-            from collections import Counter
-
-            dup = sorted(x for x, k in Counter(labels).items() if k > 1)
-            raise ArtifactError(f"duplicate label names: {', '.join(dup[:5])}")
+        unique_names(labels, error=ArtifactError)
         c = len(labels)
         if self.kind == "embeddings":
             if self.vectors is None or self.vectors.ndim != 2 or self.vectors.shape[0] != c:

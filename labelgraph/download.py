@@ -55,9 +55,9 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from ._atomic import atomic_write
 from ._lockfile import FileLock
-from ._version import __version__
 from .config import home
 from .errors import ChecksumError, ConfigError, DataError, NetworkError
+from .http import make_session
 
 if TYPE_CHECKING:  # requests is imported where a download happens, keeping ``import labelgraph`` light
     import requests
@@ -490,9 +490,8 @@ def _download(url: str, dest: Path, checksum: str | None, *, size: int | None,
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     own_session = session is None
-    http = session if session is not None else requests.Session()
-    if own_session:
-        http.headers["User-Agent"] = f"labelgraph/{__version__} (+requests)"
+    http = session if session is not None else make_session(retries=policy.retries, backoff=policy.backoff,
+                                                            backoff_max=policy.max_backoff)
     delays = policy.delays()
     last_error = ""
     server = _Server()
@@ -504,6 +503,8 @@ def _download(url: str, dest: Path, checksum: str | None, *, size: int | None,
                 break
             except _Retryable as exc:
                 last_error = str(exc)
+                if exc.status is not None and own_session:
+                    delays = iter(())  # the session's Retry has already retried this reply
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last_error = _reason(exc)
             except requests.RequestException as exc:  # e.g. a broken chunked stream
@@ -546,7 +547,11 @@ def _download(url: str, dest: Path, checksum: str | None, *, size: int | None,
 
 
 class _Retryable(Exception):
-    """A reply worth another attempt (a 5xx, 429, a transfer cut short)."""
+    """A reply worth another attempt (a 5xx, 429, a transfer cut short); ``status`` for a reply's status."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class _Server:
@@ -607,7 +612,7 @@ def _transfer(http: "requests.Session", url: str, part: Path, algorithm: str | N
                                f"moved: check the URL or mirror (LABELGRAPH_DOWNLOAD_BASE), or download the file "
                                f"by hand and place it at {dest}")
         if status == 429 or status >= 500:
-            raise _Retryable(f"HTTP {status} {resp.reason or ''}".strip())
+            raise _Retryable(f"HTTP {status} {resp.reason or ''}".strip(), status)
         if status not in (200, 206):
             raise NetworkError(f"{url}: HTTP {status} {resp.reason or ''}".strip() + f"; download the file by hand "
                                f"and place it at {dest}")

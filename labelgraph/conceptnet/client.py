@@ -31,8 +31,8 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import orjson
 import requests
 
-from .._version import __version__
 from ..errors import ConfigError, NetworkError
+from ..http import USER_AGENT, make_session
 
 __all__ = ["DEFAULT_BASE_URL", "USER_AGENT", "FetchPolicy", "TokenBucket", "ConceptNetClient", "parse_retry_after",
            "check_base_url", "origin"]
@@ -41,8 +41,6 @@ log = logging.getLogger(__name__)
 
 #: The public ConceptNet API.
 DEFAULT_BASE_URL = "https://api.conceptnet.io"
-#: What every request says it is.
-USER_AGENT = f"labelgraph/{__version__} (label-correlation graphs; python-requests/{requests.__version__})"
 #: Redirects followed for one request (each to the base URL's own scheme, host and port).
 MAX_REDIRECTS = 5
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -278,7 +276,7 @@ class ConceptNetClient:
         self.origin = origin(self.base_url)
         self.policy = policy or FetchPolicy()
         self._own_session = session is None
-        self.session = session or requests.Session()
+        self.session = session or make_session(retries=0)  # retries go through the token bucket, counted
         if self._own_session or "labelgraph" not in self.session.headers.get("User-Agent", ""):
             self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers.setdefault("Accept", "application/json")
