@@ -46,6 +46,7 @@ __all__ = [
     "inflate_module",
     "inflate_blocks",
     "open_maybe_compressed",
+    "block_stream",
     "progress",
 ]
 
@@ -181,15 +182,15 @@ def inflate_blocks(read: Callable[[int], bytes], name: str | os.PathLike[str], *
                             "download it again)")
 
 
-class _Inflating(io.RawIOBase):
-    """A read-only raw stream over a gzip file, inflated with :func:`inflate_blocks`."""
+class _Blocks(io.RawIOBase):
+    """A read-only raw stream over an iterator of byte blocks."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, blocks: Iterator[bytes], name: str, close: Callable[[], None] | None = None) -> None:
         super().__init__()
-        self._raw = open(path, "rb")
-        self._blocks = inflate_blocks(self._raw.read, path)
-        self._pending = b""
-        self.name = str(path)
+        self._blocks = blocks
+        self._pending = memoryview(b"")
+        self._on_close = close
+        self.name = name
 
     def readable(self) -> bool:
         return True
@@ -199,7 +200,7 @@ class _Inflating(io.RawIOBase):
             block = next(self._blocks, None)
             if block is None:
                 return 0
-            self._pending = block
+            self._pending = memoryview(block)
         n = min(len(buffer), len(self._pending))
         buffer[:n] = self._pending[:n]
         self._pending = self._pending[n:]
@@ -207,8 +208,23 @@ class _Inflating(io.RawIOBase):
 
     def close(self) -> None:
         if not self.closed:
-            self._raw.close()
+            close = getattr(self._blocks, "close", None)
+            if close is not None:
+                close()
+            if self._on_close is not None:
+                self._on_close()
         super().close()
+
+
+def block_stream(blocks: Iterable[bytes], name: str = "<blocks>") -> IO[bytes]:
+    """A buffered binary stream (``readline``, iteration by lines) over byte blocks, e.g. inflated ones.
+
+    Examples
+    --------
+    >>> list(block_stream([b"cat 1\\nd", b"og 2\\n"]))
+    [b'cat 1\\n', b'dog 2\\n']
+    """
+    return io.BufferedReader(_Blocks(iter(blocks), name), buffer_size=_CHUNK)  # type: ignore[return-value]
 
 
 def open_maybe_compressed(path: str | os.PathLike[str]) -> IO[bytes]:
@@ -229,7 +245,9 @@ def open_maybe_compressed(path: str | os.PathLike[str]) -> IO[bytes]:
     """
     path = Path(path)
     if sniff(path) == "gzip":
-        return io.BufferedReader(_Inflating(path), buffer_size=_CHUNK)
+        raw = open(path, "rb")
+        return io.BufferedReader(_Blocks(inflate_blocks(raw.read, path), str(path), raw.close),
+                                 buffer_size=_CHUNK)
     return open(path, "rb")
 
 

@@ -46,6 +46,7 @@ from typing import Collection, Iterable, Iterator
 import numpy as np
 
 from ..errors import DataError
+from ..files import block_stream
 from .formats import BLOCK_SIZE, VectorFile
 
 __all__ = ["ScanResult", "KeyTracker", "scan_text", "parse_values"]
@@ -275,32 +276,28 @@ def scan_text(vf: VectorFile, wanted: Collection[str], *, required: Iterable[Col
     return res
 
 
-def _lines(blocks: Iterator[bytes], name: str, leftover: list[bytes]) -> Iterator[bytes]:
-    """The lines of ``blocks`` without their ``\\n``; a last line with no newline goes to ``leftover``."""
-    tail = b""
-    first = True
-    for block in blocks:
-        if first:
+def _checked(blocks: Iterator[bytes], name: str) -> Iterator[bytes]:
+    """``blocks``, refusing binary data (a NUL byte near the start) before the first is used."""
+    for i, block in enumerate(blocks):
+        if i == 0:
             nul = block.find(b"\x00", 0, 1 << 16)
             if nul >= 0:
                 raise DataError(f"{name}: binary data (a NUL byte at offset {nul}) where text vectors were "
                                 "expected; for a word2vec binary file use --format word2vec-binary")
-            first = False
-        parts = (tail + block).split(b"\n")
-        tail = parts.pop()
-        yield from parts
-    leftover.append(tail)
+        yield block
 
 
 def _run(scanner: _Scanner, blocks: Iterator[bytes], header: bool, dim: int | None) -> None:
+    name = scanner.name
+    with block_stream(_checked(blocks, name), name) as stream:
+        _walk(scanner, iter(stream), header, dim)
+
+
+def _walk(scanner: _Scanner, lines: Iterator[bytes], header: bool, dim: int | None) -> None:
     res = scanner.result
     name = scanner.name
-    leftover: list[bytes] = []
-    lines = _lines(blocks, name, leftover)
-    first = next(lines, None)
-    if first is None:
-        first = leftover.pop()
-    if not first.strip() and not _more(lines, leftover):
+    first = next(lines, b"").rstrip(b"\n")
+    if not first.strip() and not _more(lines):
         raise DataError(f"{name}: empty file (no vector line)")
     base = 0  # lines consumed so far
     if header:
@@ -313,9 +310,7 @@ def _run(scanner: _Scanner, blocks: Iterator[bytes], header: bool, dim: int | No
         if dim is not None and dim != res.dim:
             raise DataError(f"{name}:1: the header says dimension {res.dim}, expected {dim}")
         base = 1
-        first = next(lines, None)
-        if first is None:
-            first = leftover.pop() if leftover else b""
+        first = next(lines, b"").rstrip(b"\n")
     else:
         stripped = first.rstrip(b" \t\r")
         fields = stripped.split(b" ")
@@ -333,22 +328,25 @@ def _run(scanner: _Scanner, blocks: Iterator[bytes], header: bool, dim: int | No
         raise DataError(f"{name}:{base + 1}: empty line where the first vector was expected")
     scanner.check_fields(first, base + 1)
     first_tokens, strict, hit, check = scanner.first_tokens, scanner.strict, scanner.hit, scanner.check_fields
+    line = first
     for line in itertools.chain((first,), lines):
         base += 1
+        sp = line.find(b" ")  # the key is sliced out, not copied with the rest of the line
+        if sp < 0:
+            line = line.rstrip(b"\n")
         if strict:
-            check(line, base)
-        if line.partition(b" ")[0] in first_tokens and hit(line, base):
-            res.lines_scanned, res.stopped_early = base, _more(lines, leftover)
+            check(line.rstrip(b"\n"), base)
+        if (line[:sp] if sp >= 0 else line) in first_tokens and hit(line.rstrip(b"\n"), base):
+            res.lines_scanned, res.stopped_early = base, _more(lines)
             return
-    tail = leftover.pop() if leftover else b""
-    if tail.strip():  # a last line without its newline
-        base += 1
-        check(tail, base)
-        if tail.partition(b" ")[0] in first_tokens:
-            hit(tail, base)
+    if line is not first and not line.endswith(b"\n"):  # a last line without its newline
+        if line.strip():
+            check(line, base)
+        else:
+            base -= 1  # blanks after the last newline are not a line
     res.lines_scanned = base
 
 
-def _more(lines: Iterator[bytes], leftover: list[bytes]) -> bool:
+def _more(lines: Iterator[bytes]) -> bool:
     """Whether anything but whitespace follows."""
-    return any(line.strip() for line in lines) or any(t.strip() for t in leftover)
+    return any(line.strip() for line in lines)
