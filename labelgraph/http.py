@@ -18,6 +18,9 @@ Examples
 """
 from __future__ import annotations
 
+import email.utils
+import math
+import time
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
@@ -25,7 +28,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["USER_AGENT", "PROJECT_URL", "DEFAULT_TIMEOUT", "RETRY_STATUSES", "make_session"]
+__all__ = ["USER_AGENT", "PROJECT_URL", "DEFAULT_TIMEOUT", "RETRY_STATUSES", "make_session", "parse_retry_after"]
 
 #: Where the project lives, named in the User-Agent so that a server operator can reach it.
 PROJECT_URL = "https://pypi.org/project/labelgraph/"
@@ -35,6 +38,28 @@ USER_AGENT = f"labelgraph/{__version__} (+{PROJECT_URL})"
 DEFAULT_TIMEOUT = (10.0, 60.0)
 #: Replies worth another attempt: rate limited, or a server error that may pass.
 RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds (fractions accepted) or an HTTP date.
+
+    Examples
+    --------
+    >>> parse_retry_after("120"), parse_retry_after("0.5"), parse_retry_after(None), parse_retry_after("soon")
+    (120.0, 0.5, None, None)
+    """
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 def make_session(*, retries: int = 3, backoff: float = 0.5, backoff_max: float = 8.0,
@@ -73,7 +98,11 @@ def make_session(*, retries: int = 3, backoff: float = 0.5, backoff_max: float =
                 kwargs["timeout"] = timeout
             return super().request(method, url, *args, **kwargs)
 
-    retry = Retry(total=retries, connect=0, read=0, redirect=0, other=0, status=retries,
+    class _LenientRetry(Retry):  # urllib3 refuses "0.5" (fractions) with an exception; a bad value means backoff
+        def parse_retry_after(self, retry_after: str) -> float:
+            return parse_retry_after(retry_after) or 0.0
+
+    retry = _LenientRetry(total=retries, connect=0, read=False, redirect=0, other=0, status=retries,
                   status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET", "HEAD"}),
                   backoff_factor=backoff / 2, backoff_max=backoff_max, respect_retry_after_header=True,
                   raise_on_status=False, raise_on_redirect=False)

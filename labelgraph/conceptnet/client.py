@@ -18,7 +18,6 @@ Examples
 """
 from __future__ import annotations
 
-import email.utils
 import logging
 import math
 import random
@@ -32,7 +31,7 @@ import orjson
 import requests
 
 from ..errors import ConfigError, NetworkError
-from ..http import USER_AGENT, make_session
+from ..http import USER_AGENT, make_session, parse_retry_after
 
 __all__ = ["DEFAULT_BASE_URL", "USER_AGENT", "FetchPolicy", "TokenBucket", "ConceptNetClient", "parse_retry_after",
            "check_base_url", "origin"]
@@ -213,28 +212,6 @@ class TokenBucket:
                 pause = (1.0 - self._tokens) / self.rate
                 self._sleep(pause)
                 waited += pause
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds (fractions accepted) or an HTTP date.
-
-    Examples
-    --------
-    >>> parse_retry_after("120"), parse_retry_after("0.5"), parse_retry_after(None), parse_retry_after("soon")
-    (120.0, 0.5, None, None)
-    """
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
 class _Retry(Exception):
