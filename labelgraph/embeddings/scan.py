@@ -38,7 +38,6 @@ Examples
 """
 from __future__ import annotations
 
-import itertools
 import logging
 from dataclasses import dataclass, field
 from typing import Collection, Iterable, Iterator
@@ -327,18 +326,25 @@ def _walk(scanner: _Scanner, lines: Iterator[bytes], header: bool, dim: int | No
     if not first.strip():
         raise DataError(f"{name}:{base + 1}: empty line where the first vector was expected")
     scanner.check_fields(first, base + 1)
-    first_tokens, strict, hit, check = scanner.first_tokens, scanner.strict, scanner.hit, scanner.check_fields
+    first_tokens, hit, check = scanner.first_tokens, scanner.hit, scanner.check_fields
+    base += 1
+    if first[:first.find(b" ")] in first_tokens and hit(first, base):
+        res.lines_scanned, res.stopped_early = base, _more(lines)
+        return
     line = first
-    for line in itertools.chain((first,), lines):
-        base += 1
-        sp = line.find(b" ")  # the key is sliced out, not copied with the rest of the line
-        if sp < 0:
-            line = line.rstrip(b"\n")
-        if strict:
-            check(line.rstrip(b"\n"), base)
-        if (line[:sp] if sp >= 0 else line) in first_tokens and hit(line.rstrip(b"\n"), base):
-            res.lines_scanned, res.stopped_early = base, _more(lines)
-            return
+    # find() is -1 on a line with no space, which then loses its "\n": the key either way, never copying the line
+    if scanner.strict:
+        for base, line in enumerate(lines, base + 1):
+            body = line.rstrip(b"\n")
+            check(body, base)
+            if line[:line.find(b" ")] in first_tokens and hit(body, base):
+                res.lines_scanned, res.stopped_early = base, _more(lines)
+                return
+    else:
+        for base, line in enumerate(lines, base + 1):
+            if line[:line.find(b" ")] in first_tokens and hit(line.rstrip(b"\n"), base):
+                res.lines_scanned, res.stopped_early = base, _more(lines)
+                return
     if line is not first and not line.endswith(b"\n"):  # a last line without its newline
         if line.strip():
             check(line, base)
