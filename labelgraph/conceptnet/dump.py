@@ -49,6 +49,7 @@ import orjson
 from .._lockfile import FileLock, LockBusy
 from ..errors import ConfigError, DataError, LabelGraphError
 from ..files import inflate_blocks, sniff
+from ..files import progress as progress_bar
 from .store import (
     EDGE_COLUMNS,
     INCOMPLETE_KEY,
@@ -428,8 +429,6 @@ def ingest_dump(path: str | os.PathLike[str], store: str | os.PathLike[str] | No
 
 def _ingest(path: Path, store_path: Path, langs: tuple[str, ...], progress: bool, batch_size: int) -> IngestReport:
     """The ingest proper, with ``<store>.lock`` held exclusively."""
-    from tqdm.auto import tqdm
-
     previous = None
     if store_path.exists():
         with Store(store_path, readonly=True, lock=False) as old:  # refuses a foreign or newer file before any work
@@ -457,8 +456,8 @@ def _ingest(path: Path, store_path: Path, langs: tuple[str, ...], progress: bool
         size = path.stat().st_size if path.is_file() else 0
         report.bytes = size
         digest = hashlib.sha256()
-        with tqdm(total=size or None, unit="B", unit_scale=True, disable=not progress,
-                  desc=f"ingest {path.name}") as bar:
+        with progress_bar(total=size or None, unit="B", enabled=progress, desc=f"ingest {path.name}",
+                          leave=True) as bar:
             seen_offset = 0
             pending: list[tuple] = []
             with _Writer(conn) as writer:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Iterator
 from .._lockfile import FileLock
 from ..config import home
 from ..errors import ChecksumError, ConfigError, NetworkError
+from ..files import progress as progress_bar
 from ..http import make_session
 from .catalogue import Source, download_url, get_source
 from .checksums import _CHUNK, _Hashes, _Record, _split_checksum, _stamp, file_digest
@@ -326,8 +327,6 @@ def _reason(exc: Exception) -> str:
 def _transfer(http: "requests.Session", url: str, part: Path, algorithm: str | None, *, size: int | None,
               timeout: float | tuple[float, float], progress: bool, desc: str, server: _Server) -> _Hashes:
     """One attempt: request (with Range when ``part`` has bytes), stream into ``part``; return the hashes."""
-    from tqdm.auto import tqdm
-
     offset = part.stat().st_size if part.exists() else 0
     headers = {"Range": f"bytes={offset}-"} if offset else {}
     with http.get(url, stream=True, timeout=timeout, headers=headers) as resp:
@@ -374,9 +373,8 @@ def _transfer(http: "requests.Session", url: str, part: Path, algorithm: str | N
         length = resp.headers.get("Content-Length")
         expected_end = offset + int(length) if length and length.isdigit() else size
         written = offset
-        with open(part, mode) as out, tqdm(total=expected_end, initial=offset, unit="B", unit_scale=True,
-                                           unit_divisor=1024, desc=desc, disable=not progress,
-                                           leave=False) as bar:
+        with open(part, mode) as out, progress_bar(total=expected_end, initial=offset, unit="B", desc=desc,
+                                                   enabled=progress) as bar:
             first = True
             for chunk in resp.iter_content(chunk_size=_NET_CHUNK):
                 if not chunk:

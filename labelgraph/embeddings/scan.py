@@ -46,6 +46,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..files import block_stream
+from ..files import progress as progress_bar  # the name `progress` is a parameter here
 from .formats import BLOCK_SIZE, VectorFile
 
 __all__ = ["ScanResult", "KeyTracker", "scan_text", "parse_values"]
@@ -257,11 +258,7 @@ def scan_text(vf: VectorFile, wanted: Collection[str], *, required: Iterable[Col
     """
     scanner = _Scanner(vf, wanted, required, spaced_keys, strict)
     res = scanner.result
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=vf.total_raw(), unit="B", unit_scale=True, desc=vf.stem, leave=False)
+    bar = progress_bar(total=vf.total_raw(), unit="B", desc=vf.stem, enabled=True) if progress else None
     blocks = vf.blocks(BLOCK_SIZE, bar.update if bar is not None else None)
     try:
         _run(scanner, blocks, header, dim)
