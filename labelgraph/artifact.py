@@ -33,6 +33,7 @@ from ._dense import check_dense
 from ._validate import KIND_RULES, KindRule, known_kinds
 from ._version import __version__
 from .errors import ArtifactError, LabelMismatchError
+from .files import unique_names
 from .stats import conditional_probability
 
 __all__ = ["Artifact", "KINDS", "load", "require_same_labels", "content_hash", "save_artifacts",
@@ -197,11 +198,7 @@ class Artifact:
         labels = tuple(str(x) for x in self.labels)
         object.__setattr__(self, "labels", labels)
         object.__setattr__(self, "meta", _frozen_meta(self.meta))
-        if len(set(labels)) != len(labels):
-            from collections import Counter
-
-            dup = sorted(x for x, k in Counter(labels).items() if k > 1)
-            raise ArtifactError(f"duplicate label names: {', '.join(dup[:5])}")
+        unique_names(labels, error=ArtifactError)
         c = len(labels)
         if self.kind == "embeddings":
             if self.vectors is None or self.vectors.ndim != 2 or self.vectors.shape[0] != c:

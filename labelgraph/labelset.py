@@ -8,6 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .errors import DataError
+from .files import unique_names
 
 __all__ = ["LabelSet"]
 
@@ -47,9 +48,7 @@ class LabelSet:
         where = self.source.get("path") or self.source.get("dataset") or "label set"
         labels = tuple(str(x) for x in self.labels)
         object.__setattr__(self, "labels", labels)
-        if len(set(labels)) != len(labels):
-            dup = sorted({x for x in labels if labels.count(x) > 1})
-            raise DataError(f"{where}: duplicate label names: {', '.join(dup[:5])}")
+        unique_names(labels, where=where)
         Y = sp.csr_matrix(self.Y)
         Y.sum_duplicates()
         if Y.shape != (len(self.sample_ids), len(labels)):

@@ -61,7 +61,7 @@ def test_fetch_bad_inputs(tmp_path: Path, runner: CliRunner) -> None:
     labels = tmp_path / "labels.txt"
     labels.write_text("cat\ndog\ncat\n")
     result = runner.invoke(cli, ["conceptnet", "fetch", "--labels", str(labels), "--store", str(tmp_path / "s")])
-    assert result.exit_code == 2 and "labels.txt:3: label 'cat' repeats line 1" in result.output
+    assert result.exit_code == 2 and "labels.txt:3: label 'cat' listed twice (first on line 1)" in result.output
     result = runner.invoke(cli, ["conceptnet", "fetch", "--store", str(tmp_path / "s")])
     assert result.exit_code == 2 and "give exactly one of --dataset, --labels, --from" in result.output
     labels.write_text("cat\n")

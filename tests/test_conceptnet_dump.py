@@ -199,9 +199,9 @@ def test_standard_zlib_gives_the_same_store(tmp_path: Path, monkeypatch: pytest.
     """Without the optional isal package the standard zlib inflates: same edges, same errors."""
     import zlib
 
-    from labelgraph.conceptnet import dump
+    from labelgraph import files
 
-    monkeypatch.setattr(dump, "_inflate_module", lambda: zlib)
+    monkeypatch.setattr(files, "inflate_module", lambda: zlib)
     raw = _real_lines() + GENERATED
     src = tmp_path / "a.csv.gz"
     src.write_bytes(gzip.compress(raw[: len(raw) // 2]) + gzip.compress(raw[len(raw) // 2:]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ConfigError, DataError
+from ..errors import ConfigError
 
 __all__ = ["LabelSource", "read_label_file", "label_source", "file_stem"]
 
@@ -35,7 +35,9 @@ def file_stem(name: str) -> str:
 
 
 def read_label_file(path: str | Path) -> list[str]:
-    """One label a line; blank lines and ``#`` comments skipped; a repeated label is an error.
+    """One label a line, by the one label-list rule of :func:`labelgraph.files.read_label_list`.
+
+    Blank lines and ``#`` comments are skipped; a repeated label is an error naming both lines.
 
     Examples
     --------
@@ -46,26 +48,9 @@ def read_label_file(path: str | Path) -> list[str]:
     ...     read_label_file(p)
     ['cat', 'dog']
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    labels: list[str] = []
-    seen: dict[str, int] = {}
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        label = line.strip()
-        if not label or label.startswith("#"):
-            continue
-        if label in seen:
-            raise DataError(f"{path}:{lineno}: label {label!r} repeats line {seen[label]}")
-        seen[label] = lineno
-        labels.append(label)
-    if not labels:
-        raise DataError(f"{path}: no labels (one label a line)")
-    return labels
+    from ..files import read_label_list
+
+    return list(read_label_list(path))
 
 
 def label_source(dataset: str | None = None, labels_file: str | Path | None = None,

@@ -12,6 +12,7 @@ import numpy as np
 from .._version import __version__
 from ..artifact import Artifact
 from ..errors import ConfigError, DataError
+from ..files import sha256_file
 from ..graphs.knowledge import check_multipliers, check_relations, knowledge_graph
 from .mapping import LabelMapping, map_labels, packaged_overrides, read_overrides
 from .store import Store, default_store_path
@@ -46,7 +47,7 @@ def resolve_overrides(labels: Sequence[str], overrides: str | os.PathLike[str] |
             raise DataError(f"{path}: no such override file")
         table.update(read_overrides(path, labels))
         source["file"] = str(path)
-        source["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+        source["sha256"] = sha256_file(path)
     return table, source
 
 

@@ -18,7 +18,6 @@ Examples
 """
 from __future__ import annotations
 
-import email.utils
 import logging
 import math
 import random
@@ -31,8 +30,8 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import orjson
 import requests
 
-from .._version import __version__
 from ..errors import ConfigError, NetworkError
+from ..http import USER_AGENT, make_session, parse_retry_after
 
 __all__ = ["DEFAULT_BASE_URL", "USER_AGENT", "FetchPolicy", "TokenBucket", "ConceptNetClient", "parse_retry_after",
            "check_base_url", "origin"]
@@ -41,8 +40,6 @@ log = logging.getLogger(__name__)
 
 #: The public ConceptNet API.
 DEFAULT_BASE_URL = "https://api.conceptnet.io"
-#: What every request says it is.
-USER_AGENT = f"labelgraph/{__version__} (label-correlation graphs; python-requests/{requests.__version__})"
 #: Redirects followed for one request (each to the base URL's own scheme, host and port).
 MAX_REDIRECTS = 5
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -217,28 +214,6 @@ class TokenBucket:
                 waited += pause
 
 
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds (fractions accepted) or an HTTP date.
-
-    Examples
-    --------
-    >>> parse_retry_after("120"), parse_retry_after("0.5"), parse_retry_after(None), parse_retry_after("soon")
-    (120.0, 0.5, None, None)
-    """
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - (time.time() if now is None else now)
-    return max(0.0, seconds) if math.isfinite(seconds) else None
-
-
 class _Retry(Exception):
     """An attempt failed in a way worth retrying."""
 
@@ -278,7 +253,7 @@ class ConceptNetClient:
         self.origin = origin(self.base_url)
         self.policy = policy or FetchPolicy()
         self._own_session = session is None
-        self.session = session or requests.Session()
+        self.session = session or make_session(retries=0)  # retries go through the token bucket, counted
         if self._own_session or "labelgraph" not in self.session.headers.get("User-Agent", ""):
             self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers.setdefault("Accept", "application/json")

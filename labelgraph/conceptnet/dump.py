@@ -40,7 +40,6 @@ import re
 import sqlite3
 import threading
 import time
-import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -49,6 +48,8 @@ import orjson
 
 from .._lockfile import FileLock, LockBusy
 from ..errors import ConfigError, DataError, LabelGraphError
+from ..files import inflate_blocks, sniff
+from ..files import progress as progress_bar
 from .store import (
     EDGE_COLUMNS,
     INCOMPLETE_KEY,
@@ -149,52 +150,22 @@ class _Counting:
         return data
 
 
-def _inflate_module():  # type: ignore[no-untyped-def]
-    """ISA-L's inflate (``isal``, several times faster) when installed, else the standard ``zlib``."""
-    try:
-        from isal import isal_zlib
-
-        return isal_zlib
-    except ImportError:
-        return zlib
-
-
 def _decompressed(path: Path, source: _Counting) -> Iterator[tuple[bytes, int]]:
     """Decompressed data (gzip, multi-member allowed, or plain) with the input offset reached."""
     first = source.read(_RAW_CHUNK)
-    if first[:2] != b"\x1f\x8b":
+    if sniff(first) != "gzip":
         data = first
         while data:
             yield data, source.offset
             data = source.read(_RAW_CHUNK)
         return
-    inflate = _inflate_module()
-    decomp = inflate.decompressobj(31)
-    fed = False
-    raw = first
-    while raw:
-        data = raw
-        while data:
-            try:
-                out = decomp.decompress(data)
-            except inflate.error as exc:
-                raise DataError(f"{path}: corrupt gzip data near byte {source.offset:,} ({exc})") from None
-            fed = True
-            if out:
-                yield out, source.offset
-            if decomp.eof:
-                data = decomp.unused_data
-                decomp = inflate.decompressobj(31)
-                fed = False
-            else:
-                data = b""
-        raw = source.read(_RAW_CHUNK)
-    if fed and not decomp.eof:
-        tail = decomp.flush()
-        if tail:
-            yield tail, source.offset
-        raise DataError(f"{path}: gzip data ends early at byte {source.offset:,} (the file is cut short; "
-                        "download it again)")
+    pending = [first]
+
+    def read(n: int) -> bytes:
+        return pending.pop() if pending else source.read(n)
+
+    for out in inflate_blocks(read, path, raw_size=_RAW_CHUNK):
+        yield out, source.offset
 
 
 def iter_line_blocks(path: str | os.PathLike[str], *, hasher: "hashlib._Hash | None" = None,
@@ -458,8 +429,6 @@ def ingest_dump(path: str | os.PathLike[str], store: str | os.PathLike[str] | No
 
 def _ingest(path: Path, store_path: Path, langs: tuple[str, ...], progress: bool, batch_size: int) -> IngestReport:
     """The ingest proper, with ``<store>.lock`` held exclusively."""
-    from tqdm.auto import tqdm
-
     previous = None
     if store_path.exists():
         with Store(store_path, readonly=True, lock=False) as old:  # refuses a foreign or newer file before any work
@@ -487,8 +456,8 @@ def _ingest(path: Path, store_path: Path, langs: tuple[str, ...], progress: bool
         size = path.stat().st_size if path.is_file() else 0
         report.bytes = size
         digest = hashlib.sha256()
-        with tqdm(total=size or None, unit="B", unit_scale=True, disable=not progress,
-                  desc=f"ingest {path.name}") as bar:
+        with progress_bar(total=size or None, unit="B", enabled=progress, desc=f"ingest {path.name}",
+                          leave=True) as bar:
             seen_offset = 0
             pending: list[tuple] = []
             with _Writer(conn) as writer:

@@ -24,6 +24,7 @@ from typing import Any, Iterable, Mapping, Sequence
 import orjson
 
 from ..errors import DataError
+from ..files import progress as progress_bar
 from .client import ConceptNetClient
 from .mapping import LabelMapping, map_labels
 from .store import Store, edge_row
@@ -226,11 +227,9 @@ def fetch_concepts(store: Store, client: ConceptNetClient, concepts: Iterable[st
     ...     fetch_concepts(st, ConceptNetClient("http://127.0.0.1:9"), ["/c/en/cat"]).summary()
     '0 concepts fetched, 1 already complete; 0 requests, 0 pages, 0 new edges'
     """
-    from tqdm.auto import tqdm
-
     concepts = list(dict.fromkeys(concepts))
     report = FetchReport()
-    with tqdm(total=len(concepts), unit="concept", disable=not progress, desc="conceptnet") as bar:
+    with progress_bar(total=len(concepts), unit="concept", enabled=progress, desc="conceptnet", leave=True) as bar:
         for concept in concepts:
             fetch_concept(store, client, concept, refresh=refresh, langs=langs, report=report)
             bar.update(1)
@@ -272,10 +271,8 @@ def fetch_labels(store: Store, client: ConceptNetClient, labels: Sequence[str], 
     >>> report.requests, report.mapping[0].concepts
     (0, ('/c/en/cat',))
     """
-    from tqdm.auto import tqdm
-
     report = FetchReport()
-    with tqdm(total=len(labels), unit="label", disable=not progress, desc="conceptnet") as bar:
+    with progress_bar(total=len(labels), unit="label", enabled=progress, desc="conceptnet", leave=True) as bar:
         handled: set[str] = set()
 
         def has_edges(concept: str) -> bool:

@@ -17,8 +17,7 @@ Examples
 """
 from __future__ import annotations
 
-import gzip
-import hashlib
+import io
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import DataError
+from ..files import file_record, open_maybe_compressed
 from ..labelset import LabelSet
 
 __all__ = ["ArffData", "read_arff", "read_mulan", "mulan_files", "mulan_labels"]
@@ -52,11 +52,8 @@ class ArffData:
     labelset: LabelSet
 
 
-def _open(path: Path):
-    with open(path, "rb") as probe:
-        gz = probe.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rt", encoding="utf-8", errors="strict") if gz else \
-        open(path, "rt", encoding="utf-8", errors="strict")
+def _open(path: Path) -> io.TextIOWrapper:
+    return io.TextIOWrapper(open_maybe_compressed(path), encoding="utf-8", errors="strict")
 
 
 def mulan_labels(xml_path: str | Path) -> tuple[str, ...]:
@@ -171,7 +168,7 @@ def read_arff(path: str | Path, *, labels: Sequence[str] | None = None, num_labe
                     raise DataError(f"{path}:{lineno}: a non-numeric or out-of-range value "
                                     "(missing values '?' are not supported)") from None
                 rows.append(row)
-        except (UnicodeDecodeError, EOFError, OSError, gzip.BadGzipFile) as exc:
+        except (UnicodeDecodeError, EOFError, OSError) as exc:
             raise DataError(f"{path}:{lineno}: unreadable ({exc})") from None
     data = np.vstack(rows) if rows else np.zeros((0, len(names)))
     label_idx = np.array([index[x] for x in labels], dtype=np.int64)
@@ -182,10 +179,7 @@ def read_arff(path: str | Path, *, labels: Sequence[str] | None = None, num_labe
         r, c = np.argwhere(bad)[0]
         raise DataError(f"{path}: data row {r + 1}: label {labels[c]!r} has value {Yd[r, c]:g}, expected 0 or 1")
     stem = path.name.split(".")[0]
-    with open(path, "rb") as raw:
-        sha = hashlib.sha256(raw.read()).hexdigest()
-    source = {"dataset": "mulan", "path": str(path), "reader": "arff",
-              "files": [{"path": str(path), "sha256": sha}]}
+    source = {"dataset": "mulan", "path": str(path), "reader": "arff", "files": [file_record(path)]}
     labelset = LabelSet([f"{stem}:{i}" for i in range(len(data))], tuple(labels),
                         sp.csr_matrix(Yd.astype(np.int8)), source)
     return ArffData(data[:, feature_idx].astype(np.float32), tuple(names[i] for i in feature_idx), labelset)

@@ -24,6 +24,7 @@ from typing import Any, BinaryIO, Iterator
 import numpy as np
 
 from ..errors import ConfigError, DataError
+from ..files import progress as progress_bar
 from ..labelset import LabelSet
 from ._common import build_labelset, data_error, file_record, read_label_list, require_file
 
@@ -316,11 +317,8 @@ def read_coco(path: str | os.PathLike[str], split: str = "train", *, year: int |
             log.warning("%s: year=%s given, but the file name says %s", file, year, file_year)
         year = file_year
     dataset = f"coco{year}" if year is not None else "coco"
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=file.stat().st_size, unit="B", unit_scale=True, desc=file.name)
+    bar = progress_bar(total=file.stat().st_size, unit="B", desc=file.name, enabled=True, leave=True) \
+        if progress else None
     try:
         with open(file, "rb") as handle:
             scan = _scan(file, _CountingReader(handle, bar))

@@ -35,6 +35,7 @@ from typing import Any, Collection, Iterable
 import numpy as np
 
 from ..errors import DataError
+from ..files import progress as progress_bar
 from .formats import BLOCK_SIZE, VectorFile
 from .legacy import restricted_loads
 from .scan import KeyTracker, ScanResult, parse_values
@@ -87,11 +88,7 @@ def scan_word2vec_binary(vf: VectorFile, wanted: Collection[str], *,
     wanted_b = {k.encode("utf-8"): k for k in wanted}
     tracker = KeyTracker(wanted, required)
     res = ScanResult()
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=vf.total_raw(), unit="B", unit_scale=True, desc=vf.stem, leave=False)
+    bar = progress_bar(total=vf.total_raw(), unit="B", desc=vf.stem, enabled=True) if progress else None
     blocks = vf.blocks(BLOCK_SIZE, bar.update if bar is not None else None)
     try:
         buf = b""

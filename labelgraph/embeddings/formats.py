@@ -27,12 +27,12 @@ from __future__ import annotations
 import os
 import re
 import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 from ..errors import ConfigError, DataError
+from ..files import inflate_blocks, sniff
 
 __all__ = [
     "VectorFormat",
@@ -156,7 +156,8 @@ class VectorFile:
 
         ``on_raw(n)`` is called with the number of bytes read from disk (compressed
         bytes for ``.gz``), for a progress bar.  A ``.gz`` is inflated with
-        :mod:`zlib` directly (several concatenated gzip members allowed).
+        :func:`labelgraph.files.inflate_blocks` (ISA-L when installed; several
+        concatenated gzip members allowed).
         """
         if self.member is None:
             with open(self.path, "rb", buffering=0) as raw:
@@ -193,35 +194,13 @@ def _blocks(read: Callable[[int], bytes], size: int, gzipped: bool,
                 if on_raw:
                     on_raw(len(block))
                 yield block
-        inflate = zlib.decompressobj(31)
-        raw_size = max(size // 4, 1 << 16)  # text inflates about 2.5x: blocks of about `size`
-        while True:
-            raw = read(raw_size)
-            if on_raw and raw:
-                on_raw(len(raw))
-            if not raw:
-                tail = inflate.flush()
-                if tail:
-                    yield tail
-                if not inflate.eof:
-                    raise DataError(f"{name}: truncated gzip data (the file ends inside a compressed block)")
-                return
-            while raw:
-                if inflate.eof:  # a concatenated gzip member follows
-                    inflate = zlib.decompressobj(31)
-                out = inflate.decompress(raw)
-                if out:
-                    yield out
-                raw = inflate.unused_data if inflate.eof else b""
-    except zlib.error as exc:
-        raise DataError(f"{name}: not valid gzip data ({exc})") from None
+        yield from inflate_blocks(read, name, raw_size=max(size // 4, 1 << 16), on_raw=on_raw)
     except (zipfile.BadZipFile, EOFError) as exc:
         raise DataError(f"{name}: damaged archive member ({exc})") from None
 
 
 def _is_gzip(path: Path) -> bool:
-    with open(path, "rb") as f:
-        return f.read(2) == b"\x1f\x8b"
+    return sniff(path) == "gzip"
 
 
 def open_vectors(path: str | os.PathLike[str], member: str | None = None) -> VectorFile:
@@ -286,7 +265,7 @@ def open_vectors(path: str | os.PathLike[str], member: str | None = None) -> Vec
     if info.file_size == 0:
         raise DataError(f"{path}:{member}: empty file")
     with zipfile.ZipFile(path) as archive, archive.open(member) as handle:
-        gz = handle.read(2) == b"\x1f\x8b"
+        gz = sniff(handle.read(8)) == "gzip"
     return VectorFile(path, member, gz)
 
 

@@ -18,7 +18,6 @@ labelgraph.errors.DataError: evil.pkl: refused global 'builtins.print' in pickle
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -27,6 +26,7 @@ import numpy as np
 
 from .._pickle import restricted_load, restricted_loads
 from ..errors import DataError, LabelMismatchError
+from .sources import file_fingerprint
 
 if TYPE_CHECKING:
     from ..artifact import Artifact
@@ -93,10 +93,8 @@ def import_mlgcn_pickle(path: str | os.PathLike[str], labels: Sequence[str]) -> 
     labels = [str(x) for x in labels]
     if len(labels) != vectors.shape[0]:
         raise LabelMismatchError(f"{path}: {vectors.shape[0]} rows but {len(labels)} labels given")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     meta = {
-        "source": {"path": str(path), "fingerprint": {"method": "sha256", "sha256": digest,
-                                                      "size": path.stat().st_size}},
+        "source": {"path": str(path), "fingerprint": file_fingerprint(path, limit=None)},
         "format": "mlgcn-pickle",
         "dimension": int(vectors.shape[1]),
         "note": "imported from an ML-GCN pickle: rows taken as given, no lookup",

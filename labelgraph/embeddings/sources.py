@@ -13,19 +13,16 @@ Examples
 """
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DataError
+from ..files import FULL_HASH_LIMIT, file_record
 from .formats import VectorFile, open_vectors
 
 __all__ = ["KnownVectors", "KNOWN_VECTORS", "resolve_source", "file_fingerprint", "FULL_HASH_LIMIT"]
 
-#: Files up to this size get a full sha256; larger ones a cheap fingerprint (see :func:`file_fingerprint`).
-FULL_HASH_LIMIT = 512 << 20
-_EDGE = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -108,10 +105,10 @@ def resolve_source(source: str | os.PathLike[str], *, member: str | None = None,
     return open_vectors(local, member if member is not None else known.member), known
 
 
-def file_fingerprint(path: str | os.PathLike[str], *, limit: int = FULL_HASH_LIMIT) -> dict[str, object]:
+def file_fingerprint(path: str | os.PathLike[str], *, limit: int | None = FULL_HASH_LIMIT) -> dict[str, object]:
     """A fingerprint of a source file for the artifact's provenance.
 
-    Up to ``limit`` bytes (512 MiB): the sha256 of the whole file.  Larger files (the
+    Up to ``limit`` bytes (512 MiB; ``None``: no limit): the sha256 of the whole file.  Larger files (the
     822 MB ``glove.6B.zip``, the 2 GB ``glove.840B.300d.zip``) get a cheap
     fingerprint: the sha256 of the size (as decimal text) followed by the first
     and the last MiB, which tells versions and truncated copies apart without
@@ -128,16 +125,5 @@ def file_fingerprint(path: str | os.PathLike[str], *, limit: int = FULL_HASH_LIM
     >>> file_fingerprint(p, limit=4)["method"]
     'sha256(size, first MiB, last MiB)'
     """
-    path = Path(path)
-    size = path.stat().st_size
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        if size <= limit:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-            return {"method": "sha256", "sha256": digest.hexdigest(), "size": size}
-        digest.update(str(size).encode())
-        digest.update(f.read(_EDGE))
-        f.seek(max(size - _EDGE, 0))
-        digest.update(f.read(_EDGE))
-    return {"method": "sha256(size, first MiB, last MiB)", "sha256": digest.hexdigest(), "size": size}
+    record = file_record(path, quick_over=limit)  # the one hashing rule; this schema is the embeddings meta's
+    return {"method": record.get("method", "sha256"), "sha256": record["sha256"], "size": record["bytes"]}

@@ -107,7 +107,9 @@ def read_image_csv(path: str | Path, labels: Sequence[str] | None = None) -> tup
     if not path.is_file():
         raise DataError(f"{path}: no such label CSV")
     if labels is None and (path.parent / "labels.txt").is_file():
-        labels = [x.strip() for x in (path.parent / "labels.txt").read_text().splitlines() if x.strip()]
+        from ..files import read_label_list
+
+        labels = list(read_label_list(path.parent / "labels.txt"))
     images: list[str] = []
     rows: list[list[str]] = []
     with open(path, newline="", encoding="utf-8") as handle:
