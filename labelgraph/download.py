@@ -277,8 +277,7 @@ def file_digest(path: str | os.PathLike[str], algorithm: str = "sha256") -> str:
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> p = tmp / "a.txt"
     >>> _ = p.write_bytes(b"abc")
     >>> file_digest(p, "md5")
     'md5:900150983cd24fb0d6963f7d28e17f72'
@@ -378,8 +377,8 @@ def fetch(name_or_source: str | Source, *, cache_dir: str | os.PathLike[str] | N
     --------
     A file already in the cache and matching the checksum needs no network:
 
-    >>> import hashlib, tempfile, pathlib
-    >>> cache = pathlib.Path(tempfile.mkdtemp())
+    >>> import hashlib
+    >>> cache = tmp
     >>> _ = (cache / "labels.txt").write_bytes(b"cat dog")
     >>> src = Source("demo", "http://127.0.0.1:9/labels.txt", "labels.txt",
     ...              "sha256:" + hashlib.sha256(b"cat dog").hexdigest(), 7, "CC0", "two labels")
@@ -467,8 +466,7 @@ def fetch_url(url: str, dest: str | os.PathLike[str], checksum: str | None = Non
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> fetch_url("http://127.0.0.1:9/x.zip", pathlib.Path(tempfile.mkdtemp()) / "x.zip",
+    >>> fetch_url("http://127.0.0.1:9/x.zip", tmp / "x.zip",
     ...           retries=0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -771,8 +769,8 @@ def extract(path: str | os.PathLike[str], dest: str | os.PathLike[str],
 
     Examples
     --------
-    >>> import tempfile, pathlib, zipfile
-    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> import zipfile
+    >>> d = tmp
     >>> with zipfile.ZipFile(d / "a.zip", "w") as z:
     ...     z.writestr("annotations/instances_val2014.json", "{}")
     ...     z.writestr("annotations/captions_val2014.json", "{}")
@@ -914,8 +912,8 @@ def fetch_extracted(name_or_source: str | Source, *, dest: str | os.PathLike[str
 
     Examples
     --------
-    >>> import hashlib, io, tempfile, pathlib, zipfile
-    >>> cache = pathlib.Path(tempfile.mkdtemp())
+    >>> import hashlib, io, zipfile
+    >>> cache = tmp
     >>> buf = io.BytesIO()
     >>> with zipfile.ZipFile(buf, "w") as z:
     ...     z.writestr("Charades/Charades_v1_classes.txt", "c000 Holding some clothes\\n")

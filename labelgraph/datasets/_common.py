@@ -24,7 +24,6 @@ __all__ = [
     "text_lines",
     "check_label",
     "require_file",
-    "require_dir",
     "sha256_file",
     "file_record",
     "read_label_list",
@@ -74,8 +73,7 @@ def raw_lines(path: str | os.PathLike[str], what: str = "text file") -> Iterator
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
+    >>> p = tmp / "x.csv"
     >>> _ = p.write_bytes(b"\\xef\\xbb\\xbfa,b\\nc")
     >>> list(raw_lines(p))
     [(1, b'a,b\\n'), (2, b'c')]
@@ -104,8 +102,7 @@ def text_lines(path: str | os.PathLike[str], what: str = "text file") -> Iterato
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "labels.txt"
+    >>> p = tmp / "labels.txt"
     >>> _ = p.write_bytes("caf\\u00e9\\n".encode("utf-8") + b"caf\\xe9\\n")
     >>> list(text_lines(p))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -160,28 +157,12 @@ def require_file(path: str | os.PathLike[str], what: str = "file") -> Path:
     return path
 
 
-def require_dir(path: str | os.PathLike[str], what: str = "folder") -> Path:
-    """``path`` if it is an existing folder; a :class:`DataError` otherwise.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> require_dir(tempfile.gettempdir()).is_dir()
-    True
-    """
-    path = Path(path)
-    if not path.is_dir():
-        raise data_error(path, f"no such {what}")
-    return path
-
-
 def sha256_file(path: str | os.PathLike[str]) -> str:
     """Hex sha256 of a file's bytes, read in 1 MiB chunks.
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+    >>> p = tmp / "x.txt"
     >>> _ = p.write_bytes(b"abc")
     >>> sha256_file(p)[:16]
     'ba7816bf8f01cfea'
@@ -198,8 +179,7 @@ def file_record(path: str | os.PathLike[str]) -> dict[str, str]:
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+    >>> p = tmp / "x.txt"
     >>> _ = p.write_bytes(b"abc")
     >>> sorted(file_record(p))
     ['path', 'sha256']
@@ -214,8 +194,7 @@ def read_label_list(path: str | os.PathLike[str]) -> tuple[str, ...]:
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "labels.txt"
+    >>> p = tmp / "labels.txt"
     >>> _ = p.write_text("cat\\n dog \\n\\n")
     >>> read_label_list(p)
     ('cat', 'dog')

@@ -8,9 +8,7 @@ choice is written in the preset's ``notes`` and in ``docs/train.md``.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import ConfigError
@@ -135,14 +133,6 @@ class TrainConfig:
         if unknown:
             raise ConfigError(f"unknown training option(s): {', '.join(unknown)}")
         return cls(**dict(values))
-
-    @classmethod
-    def from_json(cls, path: str | Path) -> "TrainConfig":
-        """Read a ``config.json`` written by :meth:`save`."""
-        try:
-            return cls.from_dict(json.loads(Path(path).read_text()))
-        except ValueError as exc:
-            raise ConfigError(f"{path}: not a training configuration ({exc})") from None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples become lists)."""
