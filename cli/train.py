@@ -7,6 +7,8 @@ from typing import Any
 import click
 
 from labelgraph.errors import missing_dependency
+from labelgraph.train.config import PRESETS
+from labelgraph.train.registry import model_names
 
 from ._common import echo_json, progress_enabled
 
@@ -22,9 +24,8 @@ def _require_torch() -> None:
 
 
 @click.command(context_settings={"max_content_width": 100})
-@click.option("--preset", help="Paper recipe: mlgcn-coco, mlgcn-voc, kssnet-coco, kssnet-charades; "
-                               "other options override it.")
-@click.option("--model", type=click.Choice(["mlgcn", "kssnet", "kssnet3d"]), help="Architecture.")
+@click.option("--preset", help=f"Paper recipe: {', '.join(PRESETS)}; other options override it.")
+@click.option("--model", type=click.Choice(model_names()), help="Architecture.")
 @click.option("--backbone", help="torchvision ResNet (resnet18 … resnet152, resnext*), r3d_18, r2plus1d_18, "
                                  "or 'features'.")
 @click.option("--dataset", type=click.Choice(DATASET_CHOICES), help="Where labels come from.")

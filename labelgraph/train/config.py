@@ -12,11 +12,11 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Mapping
 
 from ..errors import ConfigError
+from .registry import model_names
 
 __all__ = ["TrainConfig", "Preset", "PRESETS", "get_preset", "register_preset",
-           "MODEL_NAMES", "AMP_MODES", "OPTIMIZERS", "SCHEDULES"]
+           "AMP_MODES", "OPTIMIZERS", "SCHEDULES"]
 
-MODEL_NAMES: tuple[str, ...] = ("mlgcn", "kssnet", "kssnet3d")
 AMP_MODES: tuple[str, ...] = ("off", "bf16", "fp16")
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 SCHEDULES: tuple[str, ...] = ("step", "cosine", "constant")
@@ -157,7 +157,7 @@ class TrainConfig:
             if value not in allowed:
                 raise ConfigError(f"--{option} must be one of {', '.join(allowed)} (got {value!r})")
 
-        choice("model", self.model, MODEL_NAMES)
+        choice("model", self.model, model_names())
         choice("amp", self.amp, AMP_MODES)
         choice("optimizer", self.optimizer, OPTIMIZERS)
         choice("schedule", self.schedule, SCHEDULES)
