@@ -111,6 +111,7 @@ def run_cli(args: list[str]) -> "subprocess.CompletedProcess[str]":
                           env=env, timeout=240, cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_train_images_end_to_end(images: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "run"
     result = CliRunner().invoke(cli, image_args(images, out, "--epochs", "2"))
@@ -131,6 +132,7 @@ def test_train_images_end_to_end(images: dict[str, Path], tmp_path: Path) -> Non
     assert json.loads(ev.output)["metrics"]["mAP"] == pytest.approx(best["metrics"]["mAP"], abs=1e-6)
 
 
+@pytest.mark.slow
 def test_mulan_features_beat_label_frequency(mulan: dict, tmp_path: Path) -> None:
     from sklearn.metrics import average_precision_score
 
@@ -156,6 +158,7 @@ def _weights(path: Path) -> dict[str, torch.Tensor]:
     return load_checkpoint(path)["model"]
 
 
+@pytest.mark.slow
 def test_resume_after_kill_equals_straight_run(mulan: dict, tmp_path: Path) -> None:
     data = mulan["yeast"]
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
@@ -222,6 +225,7 @@ def test_checkpoint_killed_while_writing_leaves_previous_readable(tmp_path: Path
         pytest.fail("no kill landed during a write in 3 tries")
 
 
+@pytest.mark.slow
 def test_ddp_two_processes_match_one(mulan: dict, tmp_path: Path) -> None:
     """gloo on CPU, 2 ranks × batch 32 vs 1 process × batch 64, same global order.
 
@@ -251,6 +255,7 @@ def test_ddp_two_processes_match_one(mulan: dict, tmp_path: Path) -> None:
         torch.testing.assert_close(wa[key], wb[key], rtol=0, atol=1e-5, msg=key)
 
 
+@pytest.mark.slow
 def test_frozen_backbone_feature_cache(images: dict[str, Path], tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     out = tmp_path / "frozen"
@@ -288,6 +293,7 @@ def test_frozen_backbone_feature_cache(images: dict[str, Path], tmp_path: Path) 
     assert sorted(cache.glob("*.npy")) == files
 
 
+@pytest.mark.slow
 def test_kssnet3d_on_frame_folders(tmp_path: Path) -> None:
     from PIL import Image
 
