@@ -7,11 +7,11 @@ from typing import Any
 import click
 
 from labelgraph.errors import missing_dependency
+from labelgraph.train.config import PRESETS
+from labelgraph.train.registry import model_names
 
 from ._common import RegistryChoice, echo_json, progress_enabled
 
-#: The trainer's --model choices (labelgraph.train.models.MODELS imports torch; a test keeps the two equal).
-MODEL_CHOICES = ("mlgcn", "kssnet", "kssnet3d")
 
 
 def _train_datasets() -> tuple[str, ...]:
@@ -19,12 +19,6 @@ def _train_datasets() -> tuple[str, ...]:
     from labelgraph.datasets import DATASETS
 
     return ("imagefolder", *(r.name for r in DATASETS.values() if r.eval_split))
-
-
-def _presets() -> str:
-    from labelgraph.train.config import PRESETS
-
-    return ", ".join(PRESETS)
 
 
 def _require_torch() -> None:
@@ -36,8 +30,8 @@ def _require_torch() -> None:
 
 
 @click.command(context_settings={"max_content_width": 100})
-@click.option("--preset", help=f"Paper recipe: {_presets()}; other options override it.")
-@click.option("--model", type=click.Choice(MODEL_CHOICES), help="Architecture.")
+@click.option("--preset", help=f"Paper recipe: {', '.join(PRESETS)}; other options override it.")
+@click.option("--model", type=click.Choice(model_names()), help="Architecture.")
 @click.option("--backbone", help="torchvision ResNet (resnet18 … resnet152, resnext*), r3d_18, r2plus1d_18, "
                                  "or 'features'.")
 @click.option("--dataset", type=RegistryChoice(_train_datasets), help="Where labels come from.")

@@ -84,8 +84,7 @@ def check_writable(path: str | os.PathLike[str], *, force: bool = False, differs
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> d = tmp
     >>> check_writable(d / "a.npz").name
     'a.npz'
     """
@@ -137,8 +136,7 @@ def remove_stale_temporaries(folder: str | os.PathLike[str], *, older_than: floa
 
     Examples
     --------
-    >>> import tempfile
-    >>> remove_stale_temporaries(tempfile.mkdtemp())
+    >>> remove_stale_temporaries(tmp)
     []
     """
     removed: list[Path] = []
@@ -186,8 +184,7 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+    >>> p = tmp / "x.txt"
     >>> with atomic_write(p, "w") as f:
     ...     _ = f.write("hello")
     >>> p.read_text()
@@ -226,8 +223,7 @@ class StagedWrites:
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> d = tmp
     >>> with StagedWrites() as run:
     ...     run.add(d / "a.txt", b"A"), run.add(d / "b.txt", b"B")
     ('new', 'new')

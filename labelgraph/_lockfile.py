@@ -11,8 +11,7 @@ On systems without ``fcntl`` (Windows) the lock is a no-op.
 
 Examples
 --------
->>> import tempfile, pathlib
->>> path = pathlib.Path(tempfile.mkdtemp()) / "x.lock"
+>>> path = tmp / "x.lock"
 >>> with FileLock(path, exclusive=True) as lock:
 ...     path.exists(), lock.holder() == os.getpid()
 (True, True)

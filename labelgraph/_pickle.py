@@ -254,8 +254,8 @@ def restricted_load(path: str | os.PathLike[str], *, extra: Mapping[tuple[str, s
 
     Examples
     --------
-    >>> import pickle, tempfile, pathlib, numpy as np
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "ok.pkl"
+    >>> import pickle, numpy as np
+    >>> p = tmp / "ok.pkl"
     >>> _ = p.write_bytes(pickle.dumps({"nums": np.arange(3)}, protocol=2))
     >>> restricted_load(p)["nums"].tolist()
     [0, 1, 2]

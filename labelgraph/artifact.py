@@ -453,8 +453,7 @@ class Artifact:
 
         Examples
         --------
-        >>> import tempfile, pathlib
-        >>> p = pathlib.Path(tempfile.mkdtemp()) / "g.npz"
+        >>> p = tmp / "g.npz"
         >>> a = Artifact.graph("binary", ["a", "b"], [[0, 1], [1, 0]], {"tau": 0.4})
         >>> _ = a.save(p)
         >>> a.differences(p) is None
@@ -493,8 +492,7 @@ class Artifact:
 
         Examples
         --------
-        >>> import tempfile, pathlib
-        >>> p = pathlib.Path(tempfile.mkdtemp()) / "g.npz"
+        >>> p = tmp / "g.npz"
         >>> a = Artifact.graph("binary", ["a", "b"], [[0, 1], [1, 0]])
         >>> load(a.save(p)).labels
         ('a', 'b')
@@ -594,8 +592,7 @@ def save_artifacts(items: Iterable[tuple["Artifact", str | os.PathLike[str]]], *
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> d = tmp
     >>> a = Artifact.graph("binary", ["a", "b"], [[0, 1], [1, 0]])
     >>> [s for _, s in save_artifacts([(a, d / "a.npz"), (a, d / "b.npz")])]
     ['new', 'new']

@@ -258,6 +258,7 @@ def empty_graph(path: Path, c: int, kind: str = "binary") -> Path:
                      labels=labels, kind=np.array(kind))
 
 
+@pytest.mark.slow
 def test_big_sparse_graph_loads_but_is_never_densified(tmp_path: Path) -> None:
     path = empty_graph(tmp_path / "big.npz", 200_000)
     big = load(path)
@@ -287,6 +288,7 @@ def test_dense_limit_follows_the_environment(tmp_path: Path, monkeypatch: pytest
     assert g.to_dense().shape == (3, 3)
 
 
+@pytest.mark.slow
 def test_million_label_statistics_are_refused_by_build_and_inspect(tmp_path: Path) -> None:
     c = 1_000_000
     labels = np.char.add("l", np.arange(c).astype(str))
@@ -359,6 +361,7 @@ GRAPH = {k: np.asarray(v) for k, v in graph_arrays(data=None).items()}
     # an honest header the file allows: 2 labels x 32 Mi dims, all zeros
     (EMB, "vectors", dict(descr="<f4", shape=(2, BOMB // 8)), "likely zip bomb"),
 ])
+@pytest.mark.slow
 def test_zip_bombs_are_refused_before_they_inflate(tmp_path: Path, small: dict, name: str, header: dict,
                                                    fragment: str) -> None:
     small = {k: v for k, v in small.items() if k != name}

@@ -13,18 +13,13 @@ import pytest
 from click.testing import CliRunner
 
 import labelgraph
+from labelgraph.graphs.ks import ks_graph
 from labelgraph_cli.main import COMMANDS, cli
 from tests.conftest import require_shared
 
 
 def run(*args: str):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def _norm(A):
-    d = A.sum(axis=1)
-    inv = np.where(d > 0, d ** -0.5, 0)
-    return inv[:, None] * A * inv[None, :]
 
 
 def test_build_bundled_coco(tmp_path):
@@ -35,16 +30,24 @@ def test_build_bundled_coco(tmp_path):
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["coco2014_binary_t0.4.npz", "coco2014_mlgcn_t0.4_p0.25.npz", "coco2014_probability.npz",
                      "coco2014_reweighted_t0.4_p0.2.npz", "coco2014_statistics.npz"]
-    stats = labelgraph.load(tmp_path / "coco2014_statistics.npz")
-    # the binary file holds norm(B + I), computed here again from n and M
-    P = stats.matrix.toarray() / stats.n[:, None]
-    B = (P >= 0.4).astype(float)
-    np.fill_diagonal(B, 0)
     got = labelgraph.load(tmp_path / "coco2014_binary_t0.4.npz")
-    np.testing.assert_allclose(got.to_dense(), _norm(B + np.eye(80)), atol=1e-6)
+    assert got.kind == "binary" and got.num_labels == 80
+    B = got.to_dense() != 0   # the edges are the saved graph's off-diagonal entries
+    np.fill_diagonal(B, False)
     row = {r["kind"]: r for r in out["graphs"]}["binary"]
     assert row["num_edges"] == int(B.sum()) and row["num_labels"] == 80 and row["num_samples"] == 82081
     assert row["isolated"] == int(((B + B.T).sum(axis=1) == 0).sum())
+
+
+def test_binary_graph_of_a_toy_statistics_file_by_hand(tmp_path):
+    # n = (4, 2, 2), M_01 = 2, M_02 = 1 → P = M / n = [[0, .5, .25], [1, 0, 0], [.5, 0, 0]]
+    # τ = 0.4 → B = [[0, 1, 0], [1, 0, 0], [1, 0, 0]]; every row of B + I sums to 2 → norm(B + I) = (B + I) / 2
+    stats = labelgraph.Artifact.statistics(["a", "b", "c"], [4, 2, 2], [[0, 2, 1], [2, 0, 0], [1, 0, 0]], 6,
+                                           {"dataset": "toy", "split": "train"}).save(tmp_path / "toy_statistics.npz")
+    res = run("build", "--stats", str(stats), "--kind", "binary", "--tau", "0.4", "--out", str(tmp_path / "g"))
+    assert res.exit_code == 0, res.output
+    got = labelgraph.load(tmp_path / "g" / "toy_binary_t0.4.npz").to_dense()
+    np.testing.assert_allclose(got, [[0.5, 0.5, 0], [0.5, 0.5, 0], [0.5, 0, 0.5]], atol=1e-7)
 
 
 def test_table_output_and_source_line(tmp_path):
@@ -202,11 +205,10 @@ def test_build_ks_from_a_knowledge_file(tmp_path):
               "--out", str(tmp_path / "g"), "--json")
     assert res.exit_code == 0, res.output
     got = labelgraph.load(tmp_path / "g" / "voc2007_ks_l0.5_t0.02_e0.4.npz")
-    # Eqs. 2–4 written again here: A_S = P, λ = 0.5, τ = 0.02 (preset), η = 0.4
+    # the CLI's file holds ks_graph (checked by hand in test_ks.py) of P = M / n and the file's K:
+    # λ = 0.5, τ = 0.02 (preset), η = 0.4
     P = stats.matrix.toarray() / stats.n[:, None]
-    A = 0.5 * _norm(P) + 0.5 * _norm(K.astype(np.float32).astype(float))
-    A = A * (A >= 0.02)
-    expected = _norm(0.4 * A + 0.6 * np.eye(C))
+    expected = ks_graph(P, K.astype(np.float32).astype(float), lam=0.5, tau=0.02, eta=0.4)
     np.testing.assert_allclose(got.to_dense(), expected, atol=1e-5)
     shuffled = labelgraph.Artifact.graph("knowledge", stats.labels[::-1], K[::-1, ::-1]).save(tmp_path / "r.npz")
     res = run("build", "--dataset", "voc", "--kind", "ks", "--knowledge", str(shuffled), "--out", str(tmp_path / "h"))
@@ -237,12 +239,11 @@ def test_build_knowledge_and_ks_from_a_store(tmp_path):
     assert res.exit_code == 0, res.output
     K = labelgraph.load(tmp_path / "g" / "toy_knowledge.npz").to_dense()
     np.testing.assert_array_equal(K, [[0, 2, 1], [2, 0, 0], [1, 0, 0]])  # Antonym excluded, both directions
-    # Eqs. 2–4 again by hand: A_S = P, λ = 0.5, τ = 0.1, η = 0.4 (kssnet-coco preset)
-    P = np.array([[0, 2, 1], [2, 0, 0], [1, 0, 0]]) / np.array([4, 2, 2])[:, None]
-    A = 0.5 * _norm(P) + 0.5 * _norm(K.astype(float))
-    A = A * (A >= 0.1)
+    # ks_graph (checked by hand in test_ks.py) of P = [[0, .5, .25], [1, 0, 0], [.5, 0, 0]] and the fetched K:
+    # λ = 0.5, τ = 0.1, η = 0.4 (kssnet-coco preset)
+    P = np.array([[0, 0.5, 0.25], [1, 0, 0], [0.5, 0, 0]])
     ks = labelgraph.load(tmp_path / "g" / "toy_ks_l0.5_t0.1_e0.4.npz")
-    np.testing.assert_allclose(ks.to_dense(), _norm(0.4 * A + 0.6 * np.eye(3)), atol=1e-6)
+    np.testing.assert_allclose(ks.to_dense(), ks_graph(P, K.astype(float), lam=0.5, tau=0.1, eta=0.4), atol=1e-6)
     res = run("build", "--stats", str(stats_file), "--kind", "knowledge", "--store", str(tmp_path / "none.sqlite"),
               "--out", str(tmp_path / "h"))
     assert res.exit_code != 0 and len(res.output.strip().splitlines()) == 1

@@ -114,6 +114,7 @@ def test_the_no_sample_warning_names_the_labels_once(tmp_path: Path) -> None:
                         "and 2 more"]
 
 
+@pytest.mark.slow
 def test_json_is_the_only_thing_on_stdout_and_keys_agree(tmp_path: Path, coco) -> None:
     knowledge = labelgraph.Artifact.graph("knowledge", coco.labels, np.ones((80, 80))).save(tmp_path / "k.npz")
     docs = {}

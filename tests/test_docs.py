@@ -7,6 +7,7 @@ import inspect
 import pkgutil
 import re
 import shlex
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,27 +19,67 @@ from labelgraph_cli.main import cli
 ROOT = Path(__file__).resolve().parents[1]
 
 
+_NEEDS_TRAIN_EXTRA = ("torch", "torchvision", "PIL")
+
+
 def _modules():
     names = ["labelgraph"]
     for info in pkgutil.walk_packages(labelgraph.__path__, "labelgraph."):
-        if info.name.startswith("labelgraph.train"):
-            continue  # torch modules: tested by the trainer's own tests
         names.append(info.name)
     return names
 
 
+def _import(name: str):
+    """The module; a skip naming the missing extra when it needs the trainer's packages."""
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] in _NEEDS_TRAIN_EXTRA:
+            pytest.skip(f"{name} needs {exc.name} (pip install 'labelgraph[train]')")
+        raise
+
+
 @pytest.mark.parametrize("name", _modules())
 def test_doctests(name, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    module = importlib.import_module(name)
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0, f"{result.failed} doctest(s) failed in {name}"
+    """Each docstring's examples run in a fresh folder, which is also their working folder and their
+    ``tmp`` (a :class:`pathlib.Path`); the system temp folder they see is another fresh folder, which
+    must be empty afterwards: an example leaves nothing behind."""
+    module = _import(name)
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
+    for var in ("TMPDIR", "TEMP", "TMP"):
+        monkeypatch.setenv(var, str(system_tmp))
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    failures = []
+    for i, test in enumerate(finder.find(module, name)):
+        if not test.examples:
+            continue
+        folder = tmp_path / f"doc{i}"
+        folder.mkdir()
+        monkeypatch.chdir(folder)
+        test.globs["tmp"] = folder
+        out: list[str] = []
+        result = runner.run(test, out=out.append, clear_globs=True)
+        if result.failed:
+            failures.append("".join(out))
+    assert not failures, f"doctest(s) failed in {name}:\n" + "\n".join(failures)
+    assert not list(system_tmp.iterdir()), f"{name}'s examples left {sorted(p.name for p in system_tmp.iterdir())} " \
+                                           "in the temp folder: write under `tmp` instead"
 
 
 def test_public_names_have_docstrings_with_examples():
     missing = []
     for name in _modules():
-        module = importlib.import_module(name)
+        if name.startswith("labelgraph.train"):
+            continue  # the trainer's examples run above; Examples for all its names: not yet (see docs/train.md)
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and exc.name.split(".")[0] in _NEEDS_TRAIN_EXTRA:
+                continue  # checked where the trainer's extra is installed
+            raise
         for attr in getattr(module, "__all__", []):
             obj = getattr(module, attr)
             if not (inspect.isfunction(obj) or inspect.isclass(obj)) or obj.__module__ != name:

@@ -50,8 +50,11 @@ def test_mlgcn_by_hand():
     r0 = 0.25 / (2 + 1e-6)
     r1 = 0.25 / (1 + 1e-6)
     np.testing.assert_allclose(A, [[1, r1, 0], [r0, 1, 0], [r0, 0, 1]])
-    d = A.sum(axis=1) ** -0.5
-    np.testing.assert_allclose(mlgcn_graph(M3, N3, 0.4, 0.25), np.diag(d) @ A.T @ np.diag(d))
+    # normalized as ML-GCN's gen_adj, D^-1/2 Aᵀ D^-1/2 with row sums of A: 1 + r1 = 5/4, 1 + r0 = 9/8 (twice);
+    # off the diagonal 1/√(5/4 · 9/8) = 8/(3√10), so r0 → 1/(3√10), r1 → 2/(3√10)
+    a, b = 1 / (3 * np.sqrt(10)), 2 / (3 * np.sqrt(10))
+    np.testing.assert_allclose(mlgcn_graph(M3, N3, 0.4, 0.25), [[0.8, a, a], [b, 8 / 9, 0], [0, 0, 8 / 9]],
+                               atol=1e-6)
 
 
 @pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan")])

@@ -217,6 +217,7 @@ def test_export_unknown_format(files) -> None:
     assert out.exit_code == 2 and "'xml' is not one of" in out.output
 
 
+@pytest.mark.slow
 def test_plot(tmp_path, files) -> None:
     _, paths = files
     out = run("plot", paths["ks"], "--out", tmp_path / "ks.png", "--size", "3", "--dpi", "60")

@@ -145,14 +145,19 @@ def test_permuting_labels_permutes_every_part(data, lam, tau, eta) -> None:
         assert np.isfinite(y).all()
 
 
-@settings(max_examples=40, deadline=None)
-@given(square, st.floats(0, 1), st.floats(0, 0.5), st.floats(0, 0.99))
-def test_ks_matches_a_plain_rewrite_of_the_equations(data, lam, tau, eta) -> None:
-    S, K, _ = data
-    A = lam * norm_by_hand(S) + (1 - lam) * norm_by_hand(K)
-    A_tau = A * (A >= tau)
-    expected = norm_by_hand(eta * A_tau + (1 - eta) * np.identity(S.shape[0]))
-    np.testing.assert_allclose(ks_graph(S, K, lam, tau, eta), expected, rtol=1e-12, atol=1e-12)
+def test_second_hand_example_threshold_cuts_mixed_weights() -> None:
+    # S: path 0–1–2 with weight 2, degrees 2, 4, 2 → norm(S)_01 = norm(S)_12 = 2 / (√2·2) = 1/√2
+    # K: one edge 0–2, label 1 has degree 0 → norm(K) = K
+    # λ = 0.5: A_01 = A_12 = 1/(2√2) ≈ 0.354 (cut by τ = 0.4), A_02 = 0.5 (kept)
+    # η = 0.4: 0.4·A_τ + 0.6·I = [[.6, 0, .2], [0, .6, 0], [.2, 0, .6]], row sums .8, .6, .8
+    # norm: .6/.8 = .75, .2/.8 = .25, .6/.6 = 1
+    S = np.array([[0, 2, 0], [2, 0, 2], [0, 2, 0]], dtype=float)
+    K = np.array([[0, 0, 1], [0, 0, 0], [1, 0, 0]], dtype=float)
+    parts = ks_graph(S, K, lam=0.5, tau=0.4, eta=0.4, parts=True)
+    h = 1 / (2 * math.sqrt(2))
+    np.testing.assert_allclose(parts.A, [[0, h, 0.5], [h, 0, h], [0.5, h, 0]], atol=1e-12)
+    np.testing.assert_allclose(parts.A_tau, [[0, 0, 0.5], [0, 0, 0], [0.5, 0, 0]], atol=1e-12)
+    np.testing.assert_allclose(parts.A_KS_hat, [[0.75, 0, 0.25], [0, 1, 0], [0.25, 0, 0.75]], atol=1e-12)
 
 
 # ----------------------------------------------------------------------------------------------

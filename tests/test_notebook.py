@@ -31,6 +31,7 @@ def kernel_spec(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return KERNEL
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_inspect_notebook_executes(kernel_spec: str) -> None:
     nb = nbformat.read(NOTEBOOK, as_version=4)

@@ -223,6 +223,7 @@ def test_export_twice_keeps_the_file_and_a_change_needs_force(tmp_path: Path, ta
     assert out.read_bytes() != before[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
 def test_plot_twice_writes_the_same_bytes(tmp_path: Path, suffix: str) -> None:
     pytest.importorskip("matplotlib")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,9 @@ from labelgraph.datasets.arff import mulan_files, read_arff
 from labelgraph.errors import ConfigError, DataError
 from labelgraph.train.config import PRESETS, TrainConfig
 from tests.conftest import require_shared
+
+needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
+                                 reason="needs torch (pip install 'labelgraph[train]')")
 
 # MULAN catalogue / PROVENANCE.md: instances, features, labels, label cardinality
 MULAN = {("scene", "train"): (1211, 294, 6, 1.062), ("scene", "test"): (1196, 294, 6, 1.086),
@@ -58,6 +62,7 @@ def test_sparse_arff_and_bad_values(tmp_path: Path) -> None:
         read_arff(tmp_path / "two.arff", num_labels=2)
 
 
+@needs_torch
 def test_image_csv_label_order_and_unknown_label(tmp_path: Path) -> None:
     from labelgraph.train.data import read_image_csv
 
@@ -72,8 +77,9 @@ def test_image_csv_label_order_and_unknown_label(tmp_path: Path) -> None:
         read_image_csv(tmp_path / "val.csv")
 
 
-def test_multiscale_crop_sizes_and_determinism() -> None:
-    torch = pytest.importorskip("torch")
+@needs_torch
+def test_multiscale_crop_sizes_and_determinism(tmp_path: Path) -> None:
+    import torch
     from PIL import Image
 
     from labelgraph.train.data import ImageDataset, MultiScaleCrop, SplitData, train_transform
@@ -86,14 +92,11 @@ def test_multiscale_crop_sizes_and_determinism() -> None:
     assert all(p["top"] + p["height"] <= 40 and p["left"] + p["width"] <= 60 for p in params)
     assert len({(p["height"], p["width"]) for p in params}) > 5
     # the same (epoch, sample) gives the same augmentation, another epoch another one
-    img = Path(__file__).parent / "_tmp_aug.png"
+    img = tmp_path / "aug.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 60, 3), dtype=np.uint8)).save(img)
-    try:
-        ds = ImageDataset(SplitData("image", ("a",), np.ones((1, 1), np.float32), ["x"], [img]), train_transform(16))
-        torch.testing.assert_close(ds[(3, 0)][0], ds[(3, 0)][0])
-        assert any(not torch.equal(ds[(3, 0)][0], ds[(e, 0)][0]) for e in range(4, 10))
-    finally:
-        img.unlink()
+    ds = ImageDataset(SplitData("image", ("a",), np.ones((1, 1), np.float32), ["x"], [img]), train_transform(16))
+    torch.testing.assert_close(ds[(3, 0)][0], ds[(3, 0)][0])
+    assert any(not torch.equal(ds[(3, 0)][0], ds[(e, 0)][0]) for e in range(4, 10))
 
 
 def test_presets_hold_the_papers_numbers() -> None:
@@ -117,8 +120,8 @@ def test_config_rejects_bad_combinations() -> None:
         TrainConfig.from_dict({"learning_rate": 0.1})
 
 
+@needs_torch
 def test_missing_pretrained_weights_offline_names_file_and_folder(tmp_path: Path, monkeypatch) -> None:
-    pytest.importorskip("torch")
     from labelgraph.train.weights import load_pretrained_state
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))

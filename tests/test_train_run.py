@@ -111,6 +111,7 @@ def run_cli(args: list[str]) -> "subprocess.CompletedProcess[str]":
                           env=env, timeout=240, cwd=ROOT)
 
 
+@pytest.mark.slow
 def test_train_images_end_to_end(images: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "run"
     result = CliRunner().invoke(cli, image_args(images, out, "--epochs", "2"))
@@ -131,6 +132,7 @@ def test_train_images_end_to_end(images: dict[str, Path], tmp_path: Path) -> Non
     assert json.loads(ev.output)["metrics"]["mAP"] == pytest.approx(best["metrics"]["mAP"], abs=1e-6)
 
 
+@pytest.mark.slow
 def test_mulan_features_beat_label_frequency(mulan: dict, tmp_path: Path) -> None:
     from sklearn.metrics import average_precision_score
 
@@ -156,6 +158,7 @@ def _weights(path: Path) -> dict[str, torch.Tensor]:
     return load_checkpoint(path)["model"]
 
 
+@pytest.mark.slow
 def test_resume_after_kill_equals_straight_run(mulan: dict, tmp_path: Path) -> None:
     data = mulan["yeast"]
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
@@ -222,6 +225,7 @@ def test_checkpoint_killed_while_writing_leaves_previous_readable(tmp_path: Path
         pytest.fail("no kill landed during a write in 3 tries")
 
 
+@pytest.mark.slow
 def test_ddp_two_processes_match_one(mulan: dict, tmp_path: Path) -> None:
     """gloo on CPU, 2 ranks × batch 32 vs 1 process × batch 64, same global order.
 
@@ -251,6 +255,7 @@ def test_ddp_two_processes_match_one(mulan: dict, tmp_path: Path) -> None:
         torch.testing.assert_close(wa[key], wb[key], rtol=0, atol=1e-5, msg=key)
 
 
+@pytest.mark.slow
 def test_frozen_backbone_feature_cache(images: dict[str, Path], tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     out = tmp_path / "frozen"
@@ -288,6 +293,7 @@ def test_frozen_backbone_feature_cache(images: dict[str, Path], tmp_path: Path) 
     assert sorted(cache.glob("*.npy")) == files
 
 
+@pytest.mark.slow
 def test_kssnet3d_on_frame_folders(tmp_path: Path) -> None:
     from PIL import Image
 
@@ -316,3 +322,47 @@ def test_kssnet3d_on_frame_folders(tmp_path: Path) -> None:
     assert read_log(out)[0]["val_images"] == 2
     state = load_checkpoint(out / "last.pt")
     assert state["model"]["laterals.2.g.weight"].shape == (256, 2, 1, 1, 1)   # 1×1×1 conv N → C of res4
+
+
+@pytest.mark.parametrize("deterministic", [True, False])
+def test_fit_restores_random_states_and_backend_flags(mulan: dict, tmp_path: Path, deterministic: bool) -> None:
+    """fit() seeds numpy/torch and sets cudnn/TF32/deterministic flags; afterwards all are as before."""
+    import random
+
+    from labelgraph.train.config import TrainConfig
+    from labelgraph.train.engine import fit
+
+    data = mulan["yeast"]
+    cfg = TrainConfig(dataset="mulan", annotations=str(data["annotations"]), backbone="features",
+                      graph=str(data["graph"]), embeddings=str(data["embeddings"]), hidden=8, batch_size=256,
+                      epochs=1, limit=300, workers=0, seed=3, deterministic=deterministic, out=str(tmp_path / "run"))
+    # the opposite of what a deterministic run sets, and TF32 values a CUDA run would change
+    flags = {"benchmark": True, "cudnn_tf32": False, "matmul_tf32": False}
+    old = (torch.backends.cudnn.benchmark, torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32,
+           torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled())
+    try:
+        torch.backends.cudnn.benchmark = flags["benchmark"]
+        torch.backends.cudnn.allow_tf32 = flags["cudnn_tf32"]
+        torch.backends.cuda.matmul.allow_tf32 = flags["matmul_tf32"]
+        torch.use_deterministic_algorithms(False)
+        np.random.seed(12345)
+        torch.manual_seed(54321)
+        random.seed(7)
+        want = (np.random.random(3), torch.rand(3), random.random())
+        np.random.seed(12345)
+        torch.manual_seed(54321)
+        random.seed(7)
+        os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
+        fit(cfg)
+        assert (out := tmp_path / "run" / "last.pt").is_file(), out
+        assert torch.backends.cudnn.benchmark is True
+        assert torch.backends.cudnn.allow_tf32 is False and torch.backends.cuda.matmul.allow_tf32 is False
+        assert torch.are_deterministic_algorithms_enabled() is False
+        assert "CUBLAS_WORKSPACE_CONFIG" not in os.environ
+        got = (np.random.random(3), torch.rand(3), random.random())
+        np.testing.assert_array_equal(got[0], want[0])
+        torch.testing.assert_close(got[1], want[1], rtol=0, atol=0)
+        assert got[2] == want[2]
+    finally:
+        torch.backends.cudnn.benchmark, torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = old[:3]
+        torch.use_deterministic_algorithms(old[3], warn_only=old[4])

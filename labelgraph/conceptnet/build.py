@@ -79,8 +79,7 @@ def map_from_store(store: Store, labels: Sequence[str],
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> with Store(pathlib.Path(tempfile.mkdtemp()) / "cn.sqlite") as st:
+    >>> with Store(tmp / "cn.sqlite") as st:
     ...     _ = st.record_page("/c/en/cat", [], None)
     ...     mapping, missing = map_from_store(st, ["cat", "hot dog"])
     >>> mapping[0].source, missing
@@ -115,9 +114,8 @@ def mapping_report(store: Store, mapping: Sequence[LabelMapping],
 
     Examples
     --------
-    >>> import tempfile, pathlib
     >>> from labelgraph.conceptnet.store import edge_row
-    >>> with Store(pathlib.Path(tempfile.mkdtemp()) / "cn.sqlite") as st:
+    >>> with Store(tmp / "cn.sqlite") as st:
     ...     _ = st.record_page("/c/en/cat", [edge_row("/a/[/r/IsA/,/c/en/cat/,/c/en/pet/]", "/r/IsA",
     ...                                               "/c/en/cat", "/c/en/pet", 2.0)], None)
     ...     mapping, _ = map_from_store(st, ["cat"])
@@ -168,9 +166,8 @@ def knowledge_artifact(labels: Sequence[str], *, store: str | os.PathLike[str] |
 
     Examples
     --------
-    >>> import tempfile, pathlib
     >>> from labelgraph.conceptnet.store import Store, edge_row
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "cn.sqlite"
+    >>> path = tmp / "cn.sqlite"
     >>> with Store(path) as s:
     ...     s.record_page("/c/en/cat", [edge_row("/a/[/r/AtLocation/,/c/en/cat/,/c/en/bed/]", "/r/AtLocation",
     ...                                          "/c/en/cat", "/c/en/bed", 2.5)], None)

@@ -21,8 +21,7 @@ the concept indexes are built once at the end.
 
 Examples
 --------
->>> import pathlib, tempfile
->>> d = pathlib.Path(tempfile.mkdtemp())
+>>> d = tmp
 >>> line = '/a/[/r/IsA/,/c/en/cat/,/c/en/pet/]\\t/r/IsA\\t/c/en/cat\\t/c/en/pet\\t{"weight": 2.0}\\n'
 >>> _ = (d / "a.csv").write_text(line + line.replace("/c/en/pet", "/c/fr/animal"))
 >>> r = ingest_dump(d / "a.csv", d / "cn.sqlite")
@@ -176,8 +175,8 @@ def iter_line_blocks(path: str | os.PathLike[str], *, hasher: "hashlib._Hash | N
 
     Examples
     --------
-    >>> import pathlib, tempfile, gzip
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.gz"
+    >>> import gzip
+    >>> p = tmp / "x.gz"
     >>> _ = p.write_bytes(gzip.compress(b"a\\nb\\nc"))
     >>> [b for b, _ in iter_line_blocks(p)]
     [b'a\\nb\\nc\\n']
@@ -395,8 +394,8 @@ def ingest_dump(path: str | os.PathLike[str], store: str | os.PathLike[str] | No
 
     Examples
     --------
-    >>> import gzip, pathlib, tempfile
-    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> import gzip
+    >>> d = tmp
     >>> line = b'/a/[/r/IsA/,/c/en/dog/n/,/c/en/pet/]\\t/r/IsA\\t/c/en/dog/n\\t/c/en/pet\\t{"weight": 1.5}\\n'
     >>> _ = (d / "dump.csv.gz").write_bytes(gzip.compress(line * 2))
     >>> r = ingest_dump(d / "dump.csv.gz", d / "cn.sqlite")

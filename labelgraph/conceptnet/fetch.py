@@ -150,8 +150,7 @@ def fetch_concept(store: Store, client: ConceptNetClient, concept: str, *, refre
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> with Store(pathlib.Path(tempfile.mkdtemp()) / "cn.sqlite") as st:
+    >>> with Store(tmp / "cn.sqlite") as st:
     ...     _ = st.record_page("/c/en/cat", [], None)  # complete: nothing to request
     ...     fetch_concept(st, ConceptNetClient("http://127.0.0.1:9"), "/c/en/cat").already
     ['/c/en/cat']
@@ -221,8 +220,7 @@ def fetch_concepts(store: Store, client: ConceptNetClient, concepts: Iterable[st
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> with Store(pathlib.Path(tempfile.mkdtemp()) / "cn.sqlite") as st:
+    >>> with Store(tmp / "cn.sqlite") as st:
     ...     _ = st.record_page("/c/en/cat", [], None)
     ...     fetch_concepts(st, ConceptNetClient("http://127.0.0.1:9"), ["/c/en/cat"]).summary()
     '0 concepts fetched, 1 already complete; 0 requests, 0 pages, 0 new edges'
@@ -263,8 +261,7 @@ def fetch_labels(store: Store, client: ConceptNetClient, labels: Sequence[str], 
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> with Store(pathlib.Path(tempfile.mkdtemp()) / "cn.sqlite") as st:
+    >>> with Store(tmp / "cn.sqlite") as st:
     ...     _ = st.record_page("/c/en/cat", [edge_row("/a/[/r/IsA/,/c/en/cat/,/c/en/pet/]", "/r/IsA",
     ...                                               "/c/en/cat", "/c/en/pet", 2.0)], None)
     ...     report = fetch_labels(st, ConceptNetClient("http://127.0.0.1:9"), ["cat"])

@@ -261,8 +261,7 @@ def read_overrides(path: str | os.PathLike[str], labels: Sequence[str] | None = 
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "o.csv"
+    >>> p = tmp / "o.csv"
     >>> _ = p.write_text("label,concepts\\ntvmonitor,/c/en/television,monitor\\n")
     >>> read_overrides(p, ["tvmonitor", "cat"])
     {'tvmonitor': ('/c/en/television', '/c/en/monitor')}

@@ -26,8 +26,7 @@ once with :class:`StoreBusyError`.  The ingest's temporary file
 
 Examples
 --------
->>> import tempfile, pathlib
->>> path = pathlib.Path(tempfile.mkdtemp()) / "cn.sqlite"
+>>> path = tmp / "cn.sqlite"
 >>> with Store(path) as store:
 ...     _ = store.record_page("/c/en/cat", [edge_row("/a/[/r/AtLocation/,/c/en/cat/,/c/en/bed/]", "/r/AtLocation",
 ...                                              "/c/en/cat", "/c/en/bed/n", 9.4)], next_page=None)
@@ -177,8 +176,7 @@ def remove_stale_temps(store: str | os.PathLike[str]) -> list[Path]:
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> d = tmp
     >>> _ = ingest_temp_path(d / "cn.sqlite", 2 ** 22 + 1).write_bytes(b"half-built")  # no such process
     >>> [p.name for p in remove_stale_temps(d / "cn.sqlite")]
     ['.cn.sqlite.ingest-4194305.tmp']
@@ -308,8 +306,7 @@ def check_store_file(path: str | os.PathLike[str]) -> None:
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> bad = pathlib.Path(tempfile.mkdtemp()) / "x.sqlite"
+    >>> bad = tmp / "x.sqlite"
     >>> _ = bad.write_text("hello")
     >>> check_store_file(bad)
     Traceback (most recent call last):
@@ -493,12 +490,6 @@ class Store:
         """Forget the fetch log of ``concept`` (``--refresh``); its edges stay until re-fetched."""
         with self.transaction() as conn:
             conn.execute("DELETE FROM fetch_log WHERE concept = ?", (concept,))
-
-    @_guarded
-    def set_info(self, key: str, value: Any) -> None:
-        """Store ``value`` (JSON-encoded) under ``key`` in the info table."""
-        with self.transaction() as conn:
-            conn.execute("INSERT OR REPLACE INTO info (key, value) VALUES (?, ?)", (key, json.dumps(value)))
 
     # -- reading ------------------------------------------------------------------------------
     @_guarded

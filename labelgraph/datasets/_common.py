@@ -25,28 +25,12 @@ __all__ = [
     "text_lines",
     "check_label",
     "require_file",
-    "require_dir",
     "sha256_file",
     "file_record",
     "read_label_list",
     "resolve_labels",
     "build_labelset",
 ]
-
-
-def require_dir(path: str | os.PathLike[str], what: str = "folder") -> Path:
-    """``path`` if it is an existing folder; a :class:`DataError` otherwise.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> require_dir(tempfile.gettempdir()).is_dir()
-    True
-    """
-    path = Path(path)
-    if not path.is_dir():
-        raise data_error(path, f"no such {what}")
-    return path
 
 
 def resolve_labels(labels: Sequence[str] | str | os.PathLike[str]) -> tuple[str, ...]:

@@ -6,8 +6,7 @@ XML, the label attributes are the last ``num_labels`` attributes.
 
 Examples
 --------
->>> import tempfile, pathlib
->>> d = pathlib.Path(tempfile.mkdtemp())
+>>> d = tmp
 >>> _ = (d / "toy-train.arff").write_text(
 ...     "@relation toy\\n@attribute f1 numeric\\n@attribute a {0,1}\\n@attribute b {0,1}\\n"
 ...     "@data\\n0.5,1,0\\n1.5,1,1\\n")
@@ -61,8 +60,7 @@ def mulan_labels(xml_path: str | Path) -> tuple[str, ...]:
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.xml"
+    >>> p = tmp / "x.xml"
     >>> _ = p.write_text('<labels xmlns="http://mulan.sourceforge.net/labels">'
     ...                  '<label name="a"></label><label name="b"></label></labels>')
     >>> mulan_labels(p)
@@ -103,8 +101,7 @@ def read_arff(path: str | Path, *, labels: Sequence[str] | None = None, num_labe
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "toy.arff"
+    >>> p = tmp / "toy.arff"
     >>> _ = p.write_text("@relation toy\\n@attribute f1 numeric\\n@attribute sun {0,1}\\n"
     ...                  "@attribute sea {0,1}\\n@data\\n0.5,1,0\\n0.25,1,1\\n")
     >>> data = read_arff(p, num_labels=2)
@@ -224,8 +221,7 @@ def read_mulan(path: str | Path, split: str | None = None, num_labels: int | Non
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> d = tmp
     >>> _ = (d / "toy-train.arff").write_text("@relation toy\\n@attribute f1 numeric\\n"
     ...                                      "@attribute sun {0,1}\\n@data\\n0.5,1\\n0.25,0\\n")
     >>> read_mulan(d / "toy-train.arff", num_labels=1).Y.toarray().ravel().tolist()

@@ -33,8 +33,7 @@ def read_charades_classes(path: str | os.PathLike[str]) -> tuple[list[str], list
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "Charades_v1_classes.txt"
+    >>> p = tmp / "Charades_v1_classes.txt"
     >>> _ = p.write_text("c000 Holding some clothes\\nc001 Putting clothes somewhere\\n")
     >>> read_charades_classes(p)
     (['c000', 'c001'], ['Holding some clothes', 'Putting clothes somewhere'])
@@ -100,8 +99,7 @@ def read_charades(path: str | os.PathLike[str], split: str = "train", *,
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> d = tmp
     >>> _ = (d / "Charades_v1_classes.txt").write_text("c000 Holding some clothes\\nc001 Opening a door\\n")
     >>> _ = (d / "Charades_v1_train.csv").write_text(
     ...     "id,subject,scene,quality,relevance,verified,script,objects,descriptions,actions,length\\n"

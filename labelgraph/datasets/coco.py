@@ -64,8 +64,7 @@ def find_instances_file(path: str | os.PathLike[str], split: str = "train",
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> root = tmp
     >>> (root / "annotations").mkdir()
     >>> _ = (root / "annotations" / "instances_val2017.json").write_text("{}")
     >>> find_instances_file(root, "val").name
@@ -294,8 +293,8 @@ def read_coco(path: str | os.PathLike[str], split: str = "train", *, year: int |
 
     Examples
     --------
-    >>> import json, tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "instances_val2017.json"
+    >>> import json
+    >>> p = tmp / "instances_val2017.json"
     >>> _ = p.write_text(json.dumps({
     ...     "annotations": [{"id": 1, "image_id": 7, "category_id": 18, "iscrowd": 0},
     ...                     {"id": 2, "image_id": 7, "category_id": 1, "iscrowd": 1}],

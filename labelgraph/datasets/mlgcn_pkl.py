@@ -66,8 +66,8 @@ def read_mlgcn_adj(path: str | os.PathLike[str], labels: Sequence[str] | str | o
 
     Examples
     --------
-    >>> import pickle, tempfile, pathlib, numpy as np
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "toy_adj.pkl"
+    >>> import pickle, numpy as np
+    >>> p = tmp / "toy_adj.pkl"
     >>> adj = np.array([[0, 2], [2, 0]])
     >>> _ = p.write_bytes(pickle.dumps({"nums": np.array([3, 2]), "adj": adj}, protocol=2))
     >>> s = read_mlgcn_adj(p, ["cat", "dog"], num_samples=4)
@@ -131,8 +131,8 @@ def read_mlgcn_pkl(path: str | os.PathLike[str], split: str | None = None, *,
 
     Examples
     --------
-    >>> import pickle, tempfile, pathlib, numpy as np
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "voc_adj.pkl"
+    >>> import pickle, numpy as np
+    >>> p = tmp / "voc_adj.pkl"
     >>> _ = p.write_bytes(pickle.dumps({"nums": np.array([3, 2]), "adj": np.array([[0, 1], [1, 0]])}, protocol=2))
     >>> read_mlgcn_pkl(p, labels=["cat", "dog"]).num_samples
     5011

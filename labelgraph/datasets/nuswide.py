@@ -55,8 +55,7 @@ def read_nuswide(path: str | os.PathLike[str], split: str = "train", *,
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> d = tmp
     >>> _ = (d / "Concepts81.txt").write_text("airport\\nanimal\\nbeach\\n")
     >>> gt = d / "Groundtruth" / "TrainTestLabels"
     >>> gt.mkdir(parents=True)

@@ -150,8 +150,7 @@ def read_dataset(name: str, path: str | Path, **options: Any) -> Any:
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "labels.jsonl"
+    >>> p = tmp / "labels.jsonl"
     >>> rows = ['{"id": "a", "labels": ["cat"]}', '{"id": "b", "labels": ["cat", "dog"]}']
     >>> _ = p.write_text("\\n".join(rows))
     >>> ls = read_dataset("jsonl", p)

@@ -112,8 +112,7 @@ def read_csv(path: str | os.PathLike[str], split: str | None = None, *, labels: 
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> d = tmp
     >>> _ = (d / "mine.csv").write_text("sample,labels\\nimg1,cat;dog\\nimg2,dog\\nimg3,\\n")
     >>> ls = read_csv(d / "mine.csv")
     >>> ls.labels, ls.Y.toarray().tolist()
@@ -226,8 +225,7 @@ def read_jsonl(path: str | os.PathLike[str], split: str | None = None, *, labels
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "mine.jsonl"
+    >>> p = tmp / "mine.jsonl"
     >>> _ = p.write_text('{"id": "a", "labels": ["dog", "cat"]}\\n{"id": 2, "labels": []}\\n')
     >>> ls = read_jsonl(p)
     >>> ls.sample_ids, ls.labels, ls.Y.toarray().tolist()
@@ -281,8 +279,7 @@ def read_labelmatrix(path: str | os.PathLike[str], split: str | None = None, *,
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> d = tmp
     >>> _ = (d / "labels.txt").write_text("cat\\ndog\\nbird\\n")
     >>> _ = (d / "rows.txt").write_text("img1.jpg 1 0 1\\nimg2.jpg 0 1 0\\n")
     >>> read_labelmatrix(d / "rows.txt", labels=d / "labels.txt").Y.toarray().tolist()

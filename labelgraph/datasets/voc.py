@@ -40,8 +40,7 @@ def find_main_folder(path: str | os.PathLike[str], year: int | str | None = None
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> root = tmp
     >>> (root / "VOC2007" / "ImageSets" / "Main").mkdir(parents=True)
     >>> find_main_folder(root).relative_to(root).as_posix()
     'VOC2007/ImageSets/Main'
@@ -126,8 +125,7 @@ def read_voc(path: str | os.PathLike[str], split: str = "trainval", *, difficult
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> main = pathlib.Path(tempfile.mkdtemp()) / "VOC2007" / "ImageSets" / "Main"
+    >>> main = tmp / "VOC2007" / "ImageSets" / "Main"
     >>> main.mkdir(parents=True)
     >>> for c in VOC_CLASSES:
     ...     flags = {"cat": ("1", "0"), "dog": ("1", "-1")}.get(c, ("-1", "-1"))

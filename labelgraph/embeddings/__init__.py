@@ -7,9 +7,8 @@ restricted unpickler).
 
 Examples
 --------
->>> import tempfile, pathlib
 >>> from labelgraph.embeddings import label_vectors
->>> p = pathlib.Path(tempfile.mkdtemp()) / "tiny.txt.gz"
+>>> p = tmp / "tiny.txt.gz"
 >>> import gzip
 >>> _ = p.write_bytes(gzip.compress(b"hot 1 0\\ndog 0 1\\n"))
 >>> vectors, report = label_vectors(["hot dog"], p)

@@ -16,9 +16,9 @@ allow_pickle=False)``, so only the wanted rows are read.
 
 Examples
 --------
->>> import tempfile, pathlib, numpy as np
+>>> import numpy as np
 >>> from labelgraph.embeddings.formats import open_vectors
->>> p = pathlib.Path(tempfile.mkdtemp()) / "v.bin"
+>>> p = tmp / "v.bin"
 >>> rows = np.array([[1, 2], [3, 4]], dtype="<f4")
 >>> _ = p.write_bytes(b"2 2\\ncat " + rows[0].tobytes() + b"\\ndog " + rows[1].tobytes() + b"\\n")
 >>> scan_word2vec_binary(open_vectors(p), {"dog"}).vectors["dog"].tolist()
@@ -75,9 +75,9 @@ def scan_word2vec_binary(vf: VectorFile, wanted: Collection[str], *,
 
     Examples
     --------
-    >>> import tempfile, pathlib, numpy as np
+    >>> import numpy as np
     >>> from labelgraph.embeddings.formats import open_vectors
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "v.bin"
+    >>> p = tmp / "v.bin"
     >>> body = b"".join(w + b" " + np.array(v, "<f4").tobytes() for w, v in [(b"a", [1, 2]), (b"b", [3, 4])])
     >>> _ = p.write_bytes(b"2 2\\n" + body)
     >>> r = scan_word2vec_binary(open_vectors(p), {"a"})
@@ -172,9 +172,9 @@ def read_keyed_vectors(vf: VectorFile, wanted: Collection[str]) -> ScanResult:
 
     Examples
     --------
-    >>> import pickle, tempfile, pathlib, numpy as np
+    >>> import pickle, numpy as np
     >>> from labelgraph.embeddings.formats import open_vectors
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "v.kv"
+    >>> p = tmp / "v.kv"
     >>> from gensim.models import KeyedVectors
     >>> kv = KeyedVectors(vector_size=2)
     >>> kv.add_vectors(["cat", "dog"], np.array([[1, 2], [3, 4]], np.float32))

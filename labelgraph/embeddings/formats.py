@@ -223,8 +223,8 @@ def open_vectors(path: str | os.PathLike[str], member: str | None = None) -> Vec
 
     Examples
     --------
-    >>> import tempfile, pathlib, zipfile
-    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> import zipfile
+    >>> d = tmp
     >>> with zipfile.ZipFile(d / "v.zip", "w") as z:
     ...     z.writestr("readme.md", "vectors")
     ...     z.writestr("v.50d.txt", "cat 1 2\\n")
@@ -291,8 +291,7 @@ def detect_format(vf: VectorFile) -> str:
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "v.txt"
+    >>> p = tmp / "v.txt"
     >>> _ = p.write_text("2 3\\n/c/en/cat 1 2 3\\n/c/en/dog 4 5 6\\n")
     >>> detect_format(open_vectors(p))
     'numberbatch'

@@ -44,8 +44,8 @@ def read_mlgcn_pickle(path: str | os.PathLike[str]) -> np.ndarray:
 
     Examples
     --------
-    >>> import pickle, tempfile, pathlib, numpy as np
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "voc_glove_word2vec.pkl"
+    >>> import pickle, numpy as np
+    >>> p = tmp / "voc_glove_word2vec.pkl"
     >>> _ = p.write_bytes(pickle.dumps(np.ones((20, 300), np.float32), protocol=2))
     >>> read_mlgcn_pickle(p).shape
     (20, 300)
@@ -79,8 +79,8 @@ def import_mlgcn_pickle(path: str | os.PathLike[str], labels: Sequence[str]) -> 
 
     Examples
     --------
-    >>> import pickle, tempfile, pathlib, numpy as np
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "two.pkl"
+    >>> import pickle, numpy as np
+    >>> p = tmp / "two.pkl"
     >>> _ = p.write_bytes(pickle.dumps(np.eye(2, 3, dtype=np.float32), protocol=2))
     >>> art = import_mlgcn_pickle(p, ["cat", "dog"])
     >>> art.kind, art.vectors.shape, art.meta["format"]

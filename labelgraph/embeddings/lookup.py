@@ -366,8 +366,7 @@ def label_vectors(labels: Sequence[str], source: str | os.PathLike[str], *, form
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "tiny.txt"
+    >>> p = tmp / "tiny.txt"
     >>> _ = p.write_text("hot 1 0\\ndog 0 1\\ncat 2 2\\n")
     >>> vectors, report = label_vectors(["cat", "hot dog", "unicorn"], p, oov="zeros")
     >>> vectors.tolist()
@@ -394,8 +393,7 @@ def embed_artifact(labels: Sequence[str], source: str | os.PathLike[str], *, for
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "tiny.txt"
+    >>> p = tmp / "tiny.txt"
     >>> _ = p.write_text("hot 1 0\\ndog 0 1\\n")
     >>> art = embed_artifact(["hot dog", "dog"], p)
     >>> art.kind, art.vectors.shape, art.meta["format"], art.meta["report"]["labels"][0]["tokens_found"]

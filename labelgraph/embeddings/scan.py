@@ -28,9 +28,8 @@ Decisions:
 
 Examples
 --------
->>> import tempfile, pathlib
 >>> from labelgraph.embeddings.formats import open_vectors
->>> p = pathlib.Path(tempfile.mkdtemp()) / "v.txt"
+>>> p = tmp / "v.txt"
 >>> _ = p.write_text("the 1 0\\ncat 0.5 2\\ndog 3 4\\n")
 >>> r = scan_text(open_vectors(p), {"cat"})
 >>> r.vectors["cat"].tolist(), r.lines["cat"], r.stopped_early
@@ -248,9 +247,8 @@ def scan_text(vf: VectorFile, wanted: Collection[str], *, required: Iterable[Col
 
     Examples
     --------
-    >>> import tempfile, pathlib
     >>> from labelgraph.embeddings.formats import open_vectors
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "v.txt"
+    >>> p = tmp / "v.txt"
     >>> _ = p.write_text("2 2\\ncat 1 2\\ncat 3 4\\n")
     >>> r = scan_text(open_vectors(p), {"cat"}, header=True, required=[])
     >>> r.vectors["cat"].tolist(), r.duplicates

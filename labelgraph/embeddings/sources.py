@@ -85,8 +85,7 @@ def resolve_source(source: str | os.PathLike[str], *, member: str | None = None,
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "v.txt"
+    >>> p = tmp / "v.txt"
     >>> _ = p.write_text("cat 1 2\\n")
     >>> vf, known = resolve_source(p)
     >>> vf.stem, known
@@ -116,8 +115,8 @@ def file_fingerprint(path: str | os.PathLike[str], *, limit: int | None = FULL_H
 
     Examples
     --------
-    >>> import tempfile, pathlib, hashlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "v.txt"
+    >>> import hashlib
+    >>> p = tmp / "v.txt"
     >>> _ = p.write_bytes(b"cat 1 2\\n")
     >>> fp = file_fingerprint(p)
     >>> fp["method"], fp["sha256"] == hashlib.sha256(b"cat 1 2\\n").hexdigest()

@@ -282,9 +282,8 @@ def export_artifact(artifact: Artifact, path: str | os.PathLike[str], fmt: str, 
 
     Examples
     --------
-    >>> import tempfile, pathlib
     >>> s = Artifact.statistics(["cat", "dog"], [3, 2], [[0, 1], [1, 0]], 4)
-    >>> [p.name for p in export_artifact(s, pathlib.Path(tempfile.mkdtemp()) / "m.npy", "npy")]
+    >>> [p.name for p in export_artifact(s, tmp / "m.npy", "npy")]
     ['m.npy', 'm.labels.txt']
     """
     spec = _check_format(fmt)
@@ -305,9 +304,8 @@ def export_graph(artifact: Artifact, path: str | os.PathLike[str], fmt: str, *, 
 
     Examples
     --------
-    >>> import tempfile, pathlib
     >>> g = Artifact.graph("binary", ["cat", "dog"], [[0, 1], [1, 0]])
-    >>> out = export_graph(g, pathlib.Path(tempfile.mkdtemp()) / "g.csv", "csv")
+    >>> out = export_graph(g, tmp / "g.csv", "csv")
     >>> print(out.read_text().strip())
     source,target,weight
     cat,dog,1.0

@@ -168,8 +168,7 @@ def save_figure(fig: Any, path: str | os.PathLike[str], *, force: bool = False) 
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> path = save_figure(new_figure((1, 1), dpi=20), pathlib.Path(tempfile.mkdtemp()) / "f.png")
+    >>> path = save_figure(new_figure((1, 1), dpi=20), tmp / "f.png")
     >>> path.read_bytes()[:4]
     b'\\x89PNG'
     """
@@ -208,9 +207,8 @@ def plot_graph(artifact: Artifact, path: str | os.PathLike[str] | None = None, *
 
     Examples
     --------
-    >>> import tempfile, pathlib
     >>> g = Artifact.graph("binary", ["a", "b", "c"], [[0, 1, 0], [1, 0, 1], [0, 1, 0]])
-    >>> out = plot_graph(g, pathlib.Path(tempfile.mkdtemp()) / "g.png", size=2, dpi=50)
+    >>> out = plot_graph(g, tmp / "g.png", size=2, dpi=50)
     >>> out.suffix
     '.png'
     """

@@ -34,8 +34,7 @@ def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> Path
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "last.pt"
+    >>> p = tmp / "last.pt"
     >>> _ = save_checkpoint(p, {"epoch": 1, "w": torch.ones(2)})
     >>> load_checkpoint(p)["epoch"]
     1

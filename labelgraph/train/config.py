@@ -8,17 +8,15 @@ choice is written in the preset's ``notes`` and in ``docs/train.md``.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import ConfigError
+from .registry import model_names
 
 __all__ = ["TrainConfig", "Preset", "PRESETS", "get_preset", "register_preset",
-           "MODEL_NAMES", "AMP_MODES", "OPTIMIZERS", "SCHEDULES"]
+           "AMP_MODES", "OPTIMIZERS", "SCHEDULES"]
 
-MODEL_NAMES: tuple[str, ...] = ("mlgcn", "kssnet", "kssnet3d")
 AMP_MODES: tuple[str, ...] = ("off", "bf16", "fp16")
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 SCHEDULES: tuple[str, ...] = ("step", "cosine", "constant")
@@ -136,14 +134,6 @@ class TrainConfig:
             raise ConfigError(f"unknown training option(s): {', '.join(unknown)}")
         return cls(**dict(values))
 
-    @classmethod
-    def from_json(cls, path: str | Path) -> "TrainConfig":
-        """Read a ``config.json`` written by :meth:`save`."""
-        try:
-            return cls.from_dict(json.loads(Path(path).read_text()))
-        except ValueError as exc:
-            raise ConfigError(f"{path}: not a training configuration ({exc})") from None
-
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (tuples become lists)."""
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in dataclasses.asdict(self).items()}
@@ -167,7 +157,7 @@ class TrainConfig:
             if value not in allowed:
                 raise ConfigError(f"--{option} must be one of {', '.join(allowed)} (got {value!r})")
 
-        choice("model", self.model, MODEL_NAMES)
+        choice("model", self.model, model_names())
         choice("amp", self.amp, AMP_MODES)
         choice("optimizer", self.optimizer, OPTIMIZERS)
         choice("schedule", self.schedule, SCHEDULES)

@@ -96,8 +96,7 @@ def read_image_csv(path: str | Path, labels: Sequence[str] | None = None) -> tup
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "train.csv"
+    >>> p = tmp / "train.csv"
     >>> _ = p.write_text("image,labels\\na.jpg,dog;cat\\nb.jpg,cat\\nc.jpg,\\n")
     >>> ls, images = read_image_csv(p)
     >>> ls.labels, images, ls.Y.toarray().tolist()

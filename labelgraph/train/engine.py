@@ -30,6 +30,7 @@ from .checkpoint import load_checkpoint, remove_stale_temporaries, rng_state, sa
 from .config import TrainConfig
 from .data import load_split, make_dataset, make_loader
 from .distributed import DistContext, all_reduce_sum, barrier, gather_rows, init_distributed, shutdown
+from .global_state import run_settings
 from .metrics import multilabel_metrics
 from .preflight import check_run, load_label_inputs, resolve_splits
 from .models import FeatureBackbone, build_backbone, build_model
@@ -355,33 +356,52 @@ def fit(cfg: TrainConfig, *, progress: bool = False,
 
     Writes, in ``cfg.out`` (rank 0 only): ``config.json``, ``log.jsonl`` (one line an
     epoch: losses, metrics, learning rates, time, images/s), ``last.pt`` every epoch
-    and ``best.pt`` whenever validation mAP improves.
+    and ``best.pt`` whenever validation mAP improves.  The random states and torch's
+    backend flags it sets are restored when it returns (:func:`~.global_state.run_settings`).
     """
     check_run(cfg)
     ctx = init_distributed(cfg.device)
     try:
-        return _fit(cfg, ctx, progress, on_epoch_end)
+        with run_settings(cfg, ctx.device):
+            run = _set_up(cfg, ctx, progress)
+            if cfg.resume:
+                _resume(run)
+            _wrap_for_training(run)
+            _prepare_run_folder(run)
+            return _epoch_loop(run, on_epoch_end)
     finally:
         shutdown(ctx)
 
 
-def _fit(cfg: TrainConfig, ctx: DistContext, progress: bool,
-         on_epoch_end: Callable[[int, dict[str, Any]], None] | None) -> dict[str, Any]:
+@dataclass
+class _Run:
+    """One run's parts, built by :func:`_set_up`, advanced by :func:`_epoch_loop`."""
+
+    setup: _Setup
+    train_data: Any
+    val_data: Any
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    scaler: torch.amp.GradScaler
+    ema: ModelEMA | None
+    start_epoch: int = 0
+    best: float = -math.inf
+    forward: Callable | None = None
+    ddp_module: nn.Module | None = None
+    eval_forward: Callable | None = None
+    eval_model: nn.Module | None = None
+    train_loader: Any = None
+    val_loader: Any = None
+
+    @property
+    def out(self) -> Path:
+        return Path(self.setup.cfg.out)
+
+
+def _set_up(cfg: TrainConfig, ctx: DistContext, progress: bool) -> _Run:
+    """Data, label inputs, the model on its device, optimizer, schedule, scaler and EMA."""
     device = ctx.device
     amp_dtype = autocast_dtype(cfg.amp, device)
-    out = Path(cfg.out)
-    last_path = out / "last.pt"
-    torch.manual_seed(cfg.seed)
-    np.random.seed(cfg.seed % 2**32)
-    if cfg.deterministic:
-        torch.use_deterministic_algorithms(True, warn_only=True)
-        torch.backends.cudnn.benchmark = False
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    elif device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-
     train_split, val_split = resolve_splits(cfg)
     train_data = load_split(cfg, train_split)
     val_data = load_split(cfg, val_split, labels=train_data.labels)
@@ -415,90 +435,112 @@ def _fit(cfg: TrainConfig, ctx: DistContext, progress: bool,
         setup.channels_last = False
 
     optimizer = make_optimizer(cfg, model)
-    scheduler = make_scheduler(cfg, optimizer)
-    scaler = torch.amp.GradScaler(device.type, enabled=cfg.amp == "fp16")
-    ema = ModelEMA(model, cfg.ema) if cfg.ema > 0 else None
-    start_epoch, best = 0, -math.inf
-    if cfg.resume:
-        state = load_checkpoint(last_path)
-        _check_resume_compatible(state, cfg, labels, model, out)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        scaler.load_state_dict(state["scaler"])
-        if ema is not None and state.get("ema") is not None:
-            ema.load_state_dict(state["ema"])
-        set_rng_state(state["rng"])
-        start_epoch, best = int(state["epoch"]), float(state["best_map"])
-        log.info("resuming %s at epoch %d", out, start_epoch + 1)
+    return _Run(setup, train_data, val_data, optimizer, make_scheduler(cfg, optimizer),
+                torch.amp.GradScaler(device.type, enabled=cfg.amp == "fp16"),
+                ModelEMA(model, cfg.ema) if cfg.ema > 0 else None)
 
+
+def _resume(run: _Run) -> None:
+    """Load ``last.pt`` of the run folder into the run's parts (and the random states)."""
+    cfg, model = run.setup.cfg, run.setup.model
+    state = load_checkpoint(run.out / "last.pt")
+    _check_resume_compatible(state, cfg, run.setup.labels, model, run.out)
+    model.load_state_dict(state["model"])
+    run.optimizer.load_state_dict(state["optimizer"])
+    run.scheduler.load_state_dict(state["scheduler"])
+    run.scaler.load_state_dict(state["scaler"])
+    if run.ema is not None and state.get("ema") is not None:
+        run.ema.load_state_dict(state["ema"])
+    set_rng_state(state["rng"])
+    run.start_epoch, run.best = int(state["epoch"]), float(state["best_map"])
+    log.info("resuming %s at epoch %d", run.out, run.start_epoch + 1)
+
+
+def _wrap_for_training(run: _Run) -> None:
+    """DDP and ``torch.compile`` around the model, the evaluation forward, and the two loaders."""
+    cfg, ctx, model = run.setup.cfg, run.setup.ctx, run.setup.model
+    device = ctx.device
     train_module: nn.Module = _HeadOnly(model) if cfg.cache_features else model
-    ddp_module = None
     if ctx.enabled:
         from torch.nn.parallel import DistributedDataParallel as DDP
 
-        ddp_module = DDP(train_module, device_ids=[ctx.local_rank] if device.type == "cuda" else None)
-        train_module = ddp_module
-    forward = maybe_compile(train_module, cfg.compile, cfg.compile_backend)
-    eval_model = ema.module if ema is not None else model
-    eval_forward = (lambda x: eval_model.classify(x)) if cfg.cache_features else eval_model
+        run.ddp_module = DDP(train_module, device_ids=[ctx.local_rank] if device.type == "cuda" else None)
+        train_module = run.ddp_module
+    run.forward = maybe_compile(train_module, cfg.compile, cfg.compile_backend)
+    eval_model = run.eval_model = run.ema.module if run.ema is not None else model
+    run.eval_forward = (lambda x: eval_model.classify(x)) if cfg.cache_features else eval_model
 
     pin = bool(cfg.pin_memory if cfg.pin_memory is not None else device.type == "cuda")
-    workers = 0 if train_data.kind == "features" else cfg.workers
-    train_loader = make_loader(make_dataset(train_data, cfg, train=True), batch_size=cfg.batch_size, shuffle=True,
-                               seed=cfg.seed, workers=workers, pin_memory=pin, rank=ctx.rank,
-                               world_size=ctx.world_size)
-    val_loader = make_loader(make_dataset(val_data, cfg, train=False), batch_size=cfg.batch_size, shuffle=False,
-                             seed=cfg.seed, workers=workers, pin_memory=pin, rank=ctx.rank,
-                             world_size=ctx.world_size)
+    workers = 0 if run.train_data.kind == "features" else cfg.workers
+    run.train_loader, run.val_loader = (
+        make_loader(make_dataset(data, cfg, train=train), batch_size=cfg.batch_size, shuffle=train,
+                    seed=cfg.seed, workers=workers, pin_memory=pin, rank=ctx.rank, world_size=ctx.world_size)
+        for data, train in ((run.train_data, True), (run.val_data, False)))
 
+
+def _prepare_run_folder(run: _Run) -> None:
+    """Rank 0: the folder, ``config.json``, and on resume the log cut back to the checkpoint's epoch."""
+    if not run.setup.ctx.is_main:
+        return
+    out, cfg = run.out, run.setup.cfg
     log_path = out / "log.jsonl"
-    if ctx.is_main:
-        out.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(out)
-        with atomic_write(out / "config.json", "w") as handle:
-            json.dump(cfg.to_dict(), handle, indent=2)
-        if cfg.resume and log_path.is_file():
-            kept = [line for line in log_path.read_text().splitlines()
-                    if line.strip() and json.loads(line).get("epoch", 0) <= start_epoch]
-            with atomic_write(log_path, "w") as handle:
-                handle.write("".join(line + "\n" for line in kept))
+    out.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(out)
+    with atomic_write(out / "config.json", "w") as handle:
+        json.dump(cfg.to_dict(), handle, indent=2)
+    if cfg.resume and log_path.is_file():
+        kept = [line for line in log_path.read_text().splitlines()
+                if line.strip() and json.loads(line).get("epoch", 0) <= run.start_epoch]
+        with atomic_write(log_path, "w") as handle:
+            handle.write("".join(line + "\n" for line in kept))
+
+
+def _epoch_loop(run: _Run, on_epoch_end: Callable[[int, dict[str, Any]], None] | None) -> dict[str, Any]:
+    """Train and evaluate each remaining epoch; rank 0 checkpoints and logs after each."""
+    setup = run.setup
+    cfg, ctx, labels = setup.cfg, setup.ctx, setup.labels
     record: dict[str, Any] = {}
-    for epoch in range(start_epoch, cfg.epochs):
+    for epoch in range(run.start_epoch, cfg.epochs):
         t0 = time.perf_counter()
-        train_loader.sampler.set_epoch(epoch)
-        lrs = [group["lr"] for group in optimizer.param_groups]
-        train_loss, images_per_s, images = _train_epoch(setup, forward, ddp_module, train_loader, optimizer,
-                                                        scaler, ema, epoch)
-        scheduler.step()
-        eval_model.eval()
-        scores, targets, val_loss = _run_eval(setup, eval_forward, val_loader, len(labels))
+        run.train_loader.sampler.set_epoch(epoch)
+        lrs = [group["lr"] for group in run.optimizer.param_groups]
+        train_loss, images_per_s, images = _train_epoch(setup, run.forward, run.ddp_module, run.train_loader,
+                                                        run.optimizer, run.scaler, run.ema, epoch)
+        run.scheduler.step()
+        run.eval_model.eval()
+        scores, targets, val_loss = _run_eval(setup, run.eval_forward, run.val_loader, len(labels))
         metrics = multilabel_metrics(scores, targets, logits=True, labels=labels) if ctx.is_main else {}
-        improved = ctx.is_main and metrics["mAP"] == metrics["mAP"] and metrics["mAP"] > best
+        improved = ctx.is_main and metrics["mAP"] == metrics["mAP"] and metrics["mAP"] > run.best
         if improved:
-            best = metrics["mAP"]
+            run.best = metrics["mAP"]
         record = {"epoch": epoch + 1, "train_loss": train_loss, "val_loss": val_loss, "lr": lrs,
                   "time_s": round(time.perf_counter() - t0, 3), "images_per_s": round(images_per_s, 2),
                   "train_images": images, "val_images": int(len(scores)), "metrics": metrics,
-                  "best_mAP": best if best > -math.inf else None}
+                  "best_mAP": run.best if run.best > -math.inf else None}
         if ctx.is_main:
-            state = {"epoch": epoch + 1, "config": cfg.to_dict(), "labels": list(labels),
-                     "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                     "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(),
-                     "ema": ema.state_dict() if ema is not None else None, "rng": rng_state(),
-                     "best_map": best, "metrics": metrics}
-            save_checkpoint(last_path, state)
-            if improved:
-                save_checkpoint(out / "best.pt", state)
-            with open(log_path, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps(record) + "\n")
-                handle.flush()
-                os.fsync(handle.fileno())
+            _checkpoint(run, epoch, metrics, record, improved)
             log.info("epoch %d: loss %.4f, val mAP %.4f", epoch + 1, train_loss, metrics["mAP"])
         barrier(ctx)
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1, record)
-    return dict(record, out=str(out), best_mAP=best if best > -math.inf else None)
+    return dict(record, out=str(run.out), best_mAP=run.best if run.best > -math.inf else None)
+
+
+def _checkpoint(run: _Run, epoch: int, metrics: dict[str, Any], record: dict[str, Any], improved: bool) -> None:
+    """``last.pt`` (and ``best.pt`` when ``improved``) atomically, then the epoch's log line, fsynced."""
+    cfg, model = run.setup.cfg, run.setup.model
+    state = {"epoch": epoch + 1, "config": cfg.to_dict(), "labels": list(run.setup.labels),
+             "model": model.state_dict(), "optimizer": run.optimizer.state_dict(),
+             "scheduler": run.scheduler.state_dict(), "scaler": run.scaler.state_dict(),
+             "ema": run.ema.state_dict() if run.ema is not None else None, "rng": rng_state(),
+             "best_map": run.best, "metrics": metrics}
+    save_checkpoint(run.out / "last.pt", state)
+    if improved:
+        save_checkpoint(run.out / "best.pt", state)
+    with open(run.out / "log.jsonl", "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 # -- evaluate -------------------------------------------------------------------------------------

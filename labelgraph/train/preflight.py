@@ -79,8 +79,8 @@ def load_label_inputs(graph: str | None, embeddings: str | None, labels: Sequenc
 
     Examples
     --------
-    >>> import tempfile, pathlib, labelgraph
-    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> import labelgraph
+    >>> d = tmp
     >>> g = labelgraph.Artifact.graph("binary", ["a", "b"], [[0, 1], [1, 0]]).save(d / "g.npz")
     >>> e = labelgraph.Artifact.embeddings(["b", "a"], [[2.0], [1.0]]).save(d / "e.npz")
     >>> A, E = load_label_inputs(str(g), str(e), ["a", "b"], align=True)
