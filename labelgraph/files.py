@@ -7,8 +7,8 @@ rule everywhere (the rules are written in ``docs/datasets.md``, "Files").
 
 Examples
 --------
->>> import tempfile, pathlib
->>> p = pathlib.Path(tempfile.mkdtemp()) / "labels.txt"
+>>> import pathlib
+>>> p = tmp / "labels.txt"
 >>> _ = p.write_text("# VOC subset\\ncat\\ndog\\n")
 >>> read_label_list(p)
 ('cat', 'dog')
@@ -243,8 +243,8 @@ def open_maybe_compressed(path: str | os.PathLike[str]) -> IO[bytes]:
 
     Examples
     --------
-    >>> import gzip, tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.arff.gz"
+    >>> import gzip, pathlib
+    >>> p = tmp / "x.arff.gz"
     >>> _ = p.write_bytes(gzip.compress(b"@relation x\\n"))
     >>> with open_maybe_compressed(p) as f:
     ...     f.readline()
@@ -271,8 +271,8 @@ def raw_lines(path: str | os.PathLike[str], what: str = "text file") -> Iterator
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
+    >>> import pathlib
+    >>> p = tmp / "x.csv"
     >>> _ = p.write_bytes(b"\\xef\\xbb\\xbfa,b\\nc")
     >>> list(raw_lines(p))
     [(1, b'a,b\\n'), (2, b'c')]
@@ -301,8 +301,8 @@ def text_lines(path: str | os.PathLike[str], what: str = "text file") -> Iterato
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "labels.txt"
+    >>> import pathlib
+    >>> p = tmp / "labels.txt"
     >>> _ = p.write_bytes("caf\\u00e9\\n".encode("utf-8") + b"caf\\xe9\\n")
     >>> list(text_lines(p))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -374,8 +374,8 @@ def read_label_list(path: str | os.PathLike[str], what: str = "label-list file")
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "labels.txt"
+    >>> import pathlib
+    >>> p = tmp / "labels.txt"
     >>> _ = p.write_text("# two labels\\ncat\\n dog \\n\\n")
     >>> read_label_list(p)
     ('cat', 'dog')
@@ -449,8 +449,8 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+    >>> import pathlib
+    >>> p = tmp / "x.txt"
     >>> _ = p.write_bytes(b"abc")
     >>> sha256_file(p)[:16]
     'ba7816bf8f01cfea'
@@ -473,8 +473,8 @@ def file_record(path: str | os.PathLike[str], *, quick_over: int | None = None) 
 
     Examples
     --------
-    >>> import tempfile, pathlib, hashlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.txt"
+    >>> import pathlib, hashlib
+    >>> p = tmp / "x.txt"
     >>> _ = p.write_bytes(b"abc")
     >>> r = file_record(p)
     >>> r["bytes"], r["sha256"] == hashlib.sha256(b"abc").hexdigest()

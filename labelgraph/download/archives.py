@@ -2,8 +2,8 @@
 
 Examples
 --------
->>> import tempfile, pathlib, zipfile
->>> d = pathlib.Path(tempfile.mkdtemp())
+>>> import pathlib, zipfile
+>>> d = tmp
 >>> with zipfile.ZipFile(d / "a.zip", "w") as z:
 ...     z.writestr("data/labels.txt", "cat\\n")
 >>> (extract(d / "a.zip", d / "out") / "data" / "labels.txt").read_text()
@@ -98,8 +98,8 @@ def extract(path: str | os.PathLike[str], dest: str | os.PathLike[str],
 
     Examples
     --------
-    >>> import tempfile, pathlib, zipfile
-    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> import pathlib, zipfile
+    >>> d = tmp
     >>> with zipfile.ZipFile(d / "a.zip", "w") as z:
     ...     z.writestr("annotations/instances_val2014.json", "{}")
     ...     z.writestr("annotations/captions_val2014.json", "{}")
@@ -241,8 +241,8 @@ def fetch_extracted(name_or_source: str | Source, *, dest: str | os.PathLike[str
 
     Examples
     --------
-    >>> import hashlib, io, tempfile, pathlib, zipfile
-    >>> cache = pathlib.Path(tempfile.mkdtemp())
+    >>> import hashlib, io, pathlib, zipfile
+    >>> cache = tmp
     >>> buf = io.BytesIO()
     >>> with zipfile.ZipFile(buf, "w") as z:
     ...     z.writestr("Charades/Charades_v1_classes.txt", "c000 Holding some clothes\\n")

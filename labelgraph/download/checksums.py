@@ -6,8 +6,8 @@ and mtime at which it was last verified, so a verified file is not hashed again.
 
 Examples
 --------
->>> import tempfile, pathlib
->>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+>>> import pathlib
+>>> p = tmp / "a.txt"
 >>> _ = p.write_bytes(b"abc")
 >>> file_digest(p, "sha1")
 'sha1:a9993e364706816aba3e25717850c26c9cd0d89d'
@@ -46,8 +46,8 @@ def file_digest(path: str | os.PathLike[str], algorithm: str = "sha256") -> str:
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+    >>> import pathlib
+    >>> p = tmp / "a.txt"
     >>> _ = p.write_bytes(b"abc")
     >>> file_digest(p, "md5")
     'md5:900150983cd24fb0d6963f7d28e17f72'

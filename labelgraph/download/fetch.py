@@ -113,8 +113,8 @@ def fetch(name_or_source: str | Source, *, cache_dir: str | os.PathLike[str] | N
     --------
     A file already in the cache and matching the checksum needs no network:
 
-    >>> import hashlib, tempfile, pathlib
-    >>> cache = pathlib.Path(tempfile.mkdtemp())
+    >>> import hashlib, pathlib
+    >>> cache = tmp
     >>> _ = (cache / "labels.txt").write_bytes(b"cat dog")
     >>> src = Source("demo", "http://127.0.0.1:9/labels.txt", "labels.txt",
     ...              "sha256:" + hashlib.sha256(b"cat dog").hexdigest(), 7, "CC0", "two labels")
@@ -202,8 +202,8 @@ def fetch_url(url: str, dest: str | os.PathLike[str], checksum: str | None = Non
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> fetch_url("http://127.0.0.1:9/x.zip", pathlib.Path(tempfile.mkdtemp()) / "x.zip",
+    >>> import pathlib
+    >>> fetch_url("http://127.0.0.1:9/x.zip", tmp / "x.zip",
     ...           retries=0)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
