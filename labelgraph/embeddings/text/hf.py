@@ -46,6 +46,9 @@ def load(model: str, *, device: str, pool: str) -> TextEncoder:
         raise ConfigError(f"--pool {pool!r}: expected one of {', '.join(POOLS)}")
     import torch
     from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # labelgraph's own bar covers the encoding; loading a folder needs none
 
     dev = torch_device(device)
     local = Path(model).is_dir()

@@ -20,6 +20,9 @@ __all__ = ["load"]
 def load(model: str, *, device: str) -> TextEncoder:
     """Load ``sentence:model`` on ``device``; fp16 on CUDA."""
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # labelgraph's own bar covers the encoding; loading a folder needs none
 
     dev = torch_device(device)
     local = Path(model).is_dir()
@@ -43,7 +46,8 @@ def load(model: str, *, device: str) -> TextEncoder:
         return np.asarray(out, dtype=np.float32)
 
     folder = model_folder(model)
-    dim = net.get_sentence_embedding_dimension() if hasattr(net, "get_sentence_embedding_dimension") else None
+    get_dim = getattr(net, "get_embedding_dimension", None) or getattr(net, "get_sentence_embedding_dimension")
+    dim = get_dim()
     if dim is None:
         dim = int(encode(["x"]).shape[1])
     info = {"family": "sentence", "model": model,
