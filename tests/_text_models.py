@@ -49,10 +49,15 @@ def tiny_bert(folder: Path, seed: int = 0) -> Path:
 
 def tiny_sentence(folder: Path, bert: Path) -> Path:
     """A SentenceTransformer (the tiny BERT + mean pooling) saved to ``folder``."""
-    from sentence_transformers import SentenceTransformer, models
+    from sentence_transformers import SentenceTransformer
 
-    word = models.Transformer(str(bert))
+    try:
+        from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    except ImportError:  # sentence-transformers < 6
+        from sentence_transformers.models import Pooling, Transformer
+
+    word = Transformer(str(bert))
     get_dim = getattr(word, "get_embedding_dimension", None) or word.get_word_embedding_dimension
-    pool = models.Pooling(get_dim(), pooling_mode="mean")
+    pool = Pooling(get_dim(), pooling_mode="mean")
     SentenceTransformer(modules=[word, pool], device="cpu").save(str(folder))
     return folder

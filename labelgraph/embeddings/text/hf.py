@@ -54,6 +54,8 @@ def load(model: str, *, device: str, pool: str) -> TextEncoder:
     local = Path(model).is_dir()
     if not local and Path(model).exists():
         raise ConfigError(f"hf:{model}: is a file; give the model's folder (save_pretrained) or a hub name")
+    verbosity = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()  # its load report of missing weights becomes the one-line error below
     try:
         tokenizer = AutoTokenizer.from_pretrained(model)
         net, loading = AutoModel.from_pretrained(model, output_loading_info=True)
@@ -62,6 +64,8 @@ def load(model: str, *, device: str, pool: str) -> TextEncoder:
             text = str(exc).strip().splitlines()
             raise DataError(f"{model}: not a transformers model folder ({text[0][:300] if text else type(exc).__name__})") from None
         raise ConfigError(fetch_hint(f"hf:{model}", model)) from None
+    finally:
+        hf_logging.set_verbosity(verbosity)
     missing = [k for k in loading.get("missing_keys", ()) if not k.endswith("position_ids")]
     mismatched = list(loading.get("mismatched_keys", ()))
     if missing or mismatched:
