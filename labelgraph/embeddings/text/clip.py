@@ -19,7 +19,7 @@ from ...errors import ConfigError, DataError
 from ._torch import precision, sha256_file, torch_device
 from .registry import TextEncoder
 
-__all__ = ["load"]
+__all__ = ["load", "from_model"]
 
 
 def _fetch_hint(model: str, tag: str, cfg: dict[str, Any]) -> str:
@@ -40,7 +40,15 @@ def _first_line(exc: BaseException) -> str:
 
 
 def load(model: str, *, pretrained: str | None, device: str) -> TextEncoder:
-    """Load ``clip:model`` (see the module docstring) on ``device``; fp16 on CUDA."""
+    """Load ``clip:model`` (see the module docstring) on ``device``; fp16 on CUDA.
+
+    Examples
+    --------
+    >>> load("ViT-B-61", pretrained=None, device="cpu")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.ConfigError: --encoder clip:ViT-B-61: open_clip has no model 'ViT-B-61' (close: ...ViT-B-16...)
+    """
     import open_clip
     import torch
 
@@ -80,6 +88,28 @@ def load(model: str, *, pretrained: str | None, device: str) -> TextEncoder:
         tokenizer = open_clip.get_tokenizer(model)
     except Exception as exc:
         raise ConfigError(f"clip:{model}: its tokenizer could not be loaded ({_first_line(exc)})") from None
+    dim = int(open_clip.get_model_config(model)["embed_dim"])
+    info = {"family": "clip", "model": model, "pretrained": pretrained if not path.is_file() else str(path),
+            "weights": weights}
+    return from_model(net, tokenizer, dim, device=device, info=info)
+
+
+def from_model(net: Any, tokenizer: Any, dim: int, *, device: str = "cpu",
+               info: dict[str, Any] | None = None) -> TextEncoder:
+    """A :class:`TextEncoder` around an open_clip model already built (``encode_text``) and its tokenizer.
+
+    Examples
+    --------
+    >>> from_model(None, None, 512, device="tpu")
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.ConfigError: --device tpu: expected cpu or cuda
+    """
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        raise ConfigError(f"--device {device}: expected cpu or cuda")
+    import torch
+
+    dev = torch_device(device)
     prec = precision(dev)
     net = net.to(dev).eval()
     if prec == "fp16":
@@ -91,7 +121,5 @@ def load(model: str, *, pretrained: str | None, device: str) -> TextEncoder:
             out = net.encode_text(tokens)
         return out.float().cpu().numpy()
 
-    dim = int(open_clip.get_model_config(model)["embed_dim"])
-    info = {"family": "clip", "model": model, "pretrained": pretrained if not path.is_file() else str(path),
-            "weights": weights, "device": str(dev), "precision": prec}
-    return TextEncoder(spec=f"clip:{model}", dim=dim, encode=encode, info=info)
+    info = {"family": "clip", **(info or {}), "device": str(dev), "precision": prec}
+    return TextEncoder(spec=f"clip:{info.get('model', '?')}", dim=int(dim), encode=encode, info=info)

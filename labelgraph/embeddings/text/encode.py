@@ -1,6 +1,8 @@
 """SPEC §3.1: ``e = normalize(mean_k normalize(enc(text_k)))`` over a label's texts, for any encoder family."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
@@ -74,7 +76,8 @@ def _descriptions(descriptions: Any, labels: Sequence[str]) -> tuple[dict[str, l
         if not isinstance(texts, (list, tuple)) or not all(isinstance(t, str) and t.strip() for t in texts):
             raise DataError(f"descriptions: label {label!r}: expected a list of non-empty strings")
         out[label] = [t.strip() for t in texts]
-    return out, {"path": None}
+    canonical = json.dumps(out, sort_keys=True, ensure_ascii=False).encode()
+    return out, {"path": None, "sha256": hashlib.sha256(canonical).hexdigest()}
 
 
 def encode_labels(labels: Sequence[str], encoder: str | TextEncoder = "clip:ViT-B-16", *,

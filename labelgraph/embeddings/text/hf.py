@@ -23,13 +23,27 @@ POOLS = ("cls", "mean")
 
 
 def fetch_hint(spec: str, model: str) -> str:
-    """The one line for a hub model that is neither local nor downloadable."""
+    """The one line for a hub model that is neither local nor downloadable.
+
+    Examples
+    --------
+    >>> fetch_hint("hf:bert-base-uncased", "bert-base-uncased").split("; ")[1]
+    'fetch it with `huggingface-cli download bert-base-uncased` or give a local folder'
+    """
     return (f"{spec}: {model!r} is not a local folder and not in the Hugging Face cache, and could not be "
             f"downloaded; fetch it with `huggingface-cli download {model}` or give a local folder")
 
 
 def model_folder(model: str) -> Path | None:
-    """The local folder of a model: the path itself, or its snapshot in the Hugging Face cache."""
+    """The local folder of a model: the path itself, or its snapshot in the Hugging Face cache (``None``: neither).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> model_folder(folder).is_dir()
+    True
+    """
     if Path(model).is_dir():
         return Path(model)
     try:
@@ -41,7 +55,15 @@ def model_folder(model: str) -> Path | None:
 
 
 def load(model: str, *, device: str, pool: str) -> TextEncoder:
-    """Load ``hf:model`` with ``pool`` pooling on ``device``; fp16 on CUDA."""
+    """Load ``hf:model`` with ``pool`` pooling on ``device``; fp16 on CUDA.
+
+    Examples
+    --------
+    >>> load("bert-base-uncased", device="cpu", pool="max")
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.ConfigError: --pool 'max': expected one of cls, mean
+    """
     if pool not in POOLS:
         raise ConfigError(f"--pool {pool!r}: expected one of {', '.join(POOLS)}")
     import torch

@@ -18,16 +18,25 @@ __all__ = ["load"]
 
 
 def load(model: str, *, device: str) -> TextEncoder:
-    """Load ``sentence:model`` on ``device``; fp16 on CUDA."""
+    """Load ``sentence:model`` on ``device``; fp16 on CUDA.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> load(tempfile.mkstemp(suffix=".bin")[1], device="cpu")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.ConfigError: sentence:/...bin: is a file; give the model's folder or a hub name
+    """
+    local = Path(model).is_dir()
+    if not local and Path(model).exists():
+        raise ConfigError(f"sentence:{model}: is a file; give the model's folder or a hub name")
     from sentence_transformers import SentenceTransformer
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # labelgraph's own bar covers the encoding; loading a folder needs none
 
     dev = torch_device(device)
-    local = Path(model).is_dir()
-    if not local and Path(model).exists():
-        raise ConfigError(f"sentence:{model}: is a file; give the model's folder or a hub name")
     try:
         net = SentenceTransformer(model, device=str(dev), trust_remote_code=False)
     except Exception as exc:  # hub clients raise many kinds of errors offline
