@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
@@ -57,6 +58,7 @@ def main() -> None:
           f"({torch.get_num_threads()} threads), device {args.device}"
           + (f" ({torch.cuda.get_device_name()})" if args.device.startswith("cuda") else ""))
     voc = list(labelgraph.load(labelgraph.bundled_path("voc")).labels)
+    figures: dict[str, object] = {"device": args.device, "threads": torch.get_num_threads()}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         config, weights = tiny_clip(work)
@@ -66,6 +68,7 @@ def main() -> None:
                          (f"sentence:{sentence}", {})):
             encoder = load_encoder(spec, device=args.device, **kw)
             per_s, per_cpu_s, count = rate(encoder, voc, "imagenet", args.batch_size)
+            figures[f"tiny_{spec.split(':')[0]}"] = {"texts": count, "per_s": per_s, "per_cpu_s": per_cpu_s}
             print(f"tiny {spec.split(':')[0]:8s}  {count:6d} texts  {per_s:10,.0f} texts/s wall  "
                   f"{per_cpu_s:10,.0f} texts per CPU-second")
 
@@ -86,6 +89,10 @@ def main() -> None:
     print(f"RAM-size vocabulary, {RAM_LABELS} labels x {TEMPLATES} templates = {total:,} texts: "
           f"{total / per_s / 3600:,.1f} h at the wall rate; {total / (per_cpu_s * threads) / 3600:,.1f} h with "
           f"{threads} cores to itself")
+    figures["vit_b_16_text"] = {"texts": count, "per_s": per_s, "per_cpu_s": per_cpu_s,
+                                "ram_texts": total, "ram_hours_wall": total / per_s / 3600,
+                                "ram_hours_free_cores": total / (per_cpu_s * threads) / 3600}
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":
