@@ -204,7 +204,6 @@ def test_unknown_tag(clip_files, tmp_path: Path) -> None:
                        "--out", tmp_path), "laion9z", "openai")
 
 
-@pytest.mark.skipif(os.environ.get("LABELGRAPH_TEST_CUDA") == "1", reason="a GPU is here")
 def test_cuda_without_gpu(clip_files, tmp_path: Path) -> None:
     import torch
 
@@ -213,6 +212,22 @@ def test_cuda_without_gpu(clip_files, tmp_path: Path) -> None:
     config, weights = clip_files
     one_line_error(run("embed", "--dataset", "voc", "--encoder", f"clip:{config}", "--pretrained", weights,
                        "--device", "cuda", "--out", tmp_path), "--device cuda", "no CUDA GPU")
+
+
+def test_cuda_runs_fp16_close_to_cpu(clip_files) -> None:
+    """Where a GPU is lent: fp16 on CUDA, rows within fp16 rounding of the CPU's fp32 ones, recorded in meta."""
+    import torch
+
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA GPU here")
+    from labelgraph.embeddings import encode_labels
+
+    config, weights = clip_files
+    cpu, _ = encode_labels(["dog", "cat", "dining table"], f"clip:{config}", pretrained=str(weights), templates="photo")
+    gpu, meta = encode_labels(["dog", "cat", "dining table"], f"clip:{config}", pretrained=str(weights),
+                              templates="photo", device="cuda")
+    assert meta["precision"] == "fp16" and meta["device"].startswith("cuda")
+    np.testing.assert_allclose(gpu, cpu, atol=5e-3)
 
 
 def test_text_options_need_an_encoder(tmp_path: Path) -> None:
