@@ -40,6 +40,17 @@ def _bundled() -> tuple[str, ...]:
 @click.option("--strict", is_flag=True, help="Check every line's field count, not only the lines parsed.")
 @click.option("--import-pkl", "import_pkl", type=click.Path(dir_okay=False, path_type=Path),
               help="Import an ML-GCN *_glove_word2vec.pkl instead (rows in the order of the labels given).")
+@click.option("--encoder", metavar="FAMILY:MODEL",
+              help="Encode the label names with a text encoder instead (SPEC §3.1): clip:ViT-B-16, "
+                   "sentence:all-MiniLM-L6-v2, hf:bert-base-uncased, or a local folder/config (labelgraph[text]).")
+@click.option("--pretrained", metavar="TAG|PATH", help="clip: an open_clip weights tag (openai, laion2b_s34b_b88k) or a file.")
+@click.option("--templates", metavar="none|photo|imagenet|FILE",
+              help="Prompt templates, each with {} (default: imagenet for clip, none otherwise).")
+@click.option("--descriptions", type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON {label: [text, ...]}: more texts in each label's mean.")
+@click.option("--device", default="cpu", show_default=True, help="cpu or cuda (fp16 on cuda).")
+@click.option("--batch-size", type=int, default=256, show_default=True, help="Texts per forward pass.")
+@click.option("--pool", type=click.Choice(["cls", "mean"]), help="hf: pooling of the last hidden states (default cls).")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("embeddings"),
               show_default=True, help="Output folder.")
 @click.option("--name", metavar="STEM", help="File-name stem (default: the dataset's, or the label file's name).")
@@ -48,7 +59,9 @@ def _bundled() -> tuple[str, ...]:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
 def embed(dataset: str | None, labels_file: Path | None, from_artifact: Path | None, vectors: str | None,
           fmt: str | None, member: str | None, oov: str, seed: int, alias_pairs: tuple[str, ...], strict: bool,
-          import_pkl: Path | None, out_dir: Path, name: str | None, force: bool, as_json: bool, quiet: bool) -> None:
+          import_pkl: Path | None, encoder: str | None, pretrained: str | None, templates: str | None,
+          descriptions: Path | None, device: str, batch_size: int, pool: str | None,
+          out_dir: Path, name: str | None, force: bool, as_json: bool, quiet: bool) -> None:
     """Label embeddings: one word vector per label, read from only the label words of a vector file.
 
     A label's vector is the file's row for the whole label (hot_dog,
@@ -62,6 +75,7 @@ def embed(dataset: str | None, labels_file: Path | None, from_artifact: Path | N
       labelgraph embed --dataset coco --vectors glove.6B.300d
       labelgraph embed --labels my_labels.txt --vectors glove.6B.50d.txt.gz --oov zeros
       labelgraph embed --import-pkl coco_glove_word2vec.pkl --labels coco_labels.txt
+      labelgraph embed --dataset voc --encoder clip:ViT-B-16 --pretrained openai --templates imagenet
     """
     from labelgraph.artifact import save_artifacts
     from labelgraph.files import check_stem, check_writable
@@ -71,8 +85,8 @@ def embed(dataset: str | None, labels_file: Path | None, from_artifact: Path | N
     source = label_source(dataset, labels_file, from_artifact)
     labels, stem = source.labels, check_stem(name) if name is not None else source.stem
     if import_pkl is not None:
-        if vectors is not None:
-            raise ConfigError("give either --vectors or --import-pkl, not both")
+        if vectors is not None or encoder is not None:
+            raise ConfigError("give one of --vectors, --encoder or --import-pkl")
         from labelgraph.embeddings import import_mlgcn_pickle
 
         out = check_writable(out_dir / f"{stem}_{file_stem(import_pkl.name)}.npz", force=True)  # folder checks only
@@ -84,8 +98,29 @@ def embed(dataset: str | None, labels_file: Path | None, from_artifact: Path | N
             click.echo(f"imported {art.vectors.shape[0]} x {art.vectors.shape[1]} vectors from {import_pkl}")
             click.echo(f"wrote {out}" if status != "unchanged" else f"{out} unchanged")
         return
+    if encoder is not None:
+        if vectors is not None:
+            raise ConfigError("give one of --vectors, --encoder or --import-pkl")
+        from labelgraph.embeddings.text import encode_artifact, encoder_stem
+
+        out = check_writable(out_dir / f"{stem}_{encoder_stem(encoder, pretrained)}.npz", force=True)
+        art = encode_artifact(labels, encoder, pretrained=pretrained, templates=templates, descriptions=descriptions,
+                              dataset=dataset, aliases=parse_aliases(dataset, alias_pairs), device=device,
+                              batch_size=batch_size, pool=pool, progress=progress_enabled(quiet))
+        [(_, status)] = save_artifacts([(art, out)], force=force)
+        if as_json:
+            echo_json({"path": str(out), "status": status, "num_labels": len(labels), "encoder": encoder,
+                       "dimension": art.vectors.shape[1], "names": art.meta["names"]})
+        else:
+            renamed = {k: v for k, v in art.meta["names"].items() if k != v}
+            click.echo(f"{len(labels)} labels x {art.vectors.shape[1]} from {encoder}"
+                       + (f"; names: {', '.join(f'{k} -> {v}' for k, v in renamed.items())}" if renamed else ""))
+            click.echo(f"wrote {out}" if status != "unchanged" else f"{out} unchanged")
+        return
+    if any(v is not None for v in (pretrained, templates, descriptions, pool)) or device != "cpu" or batch_size != 256:
+        raise ConfigError("--pretrained, --templates, --descriptions, --device, --batch-size and --pool need --encoder")
     if vectors is None:
-        raise ConfigError("--vectors PATH_OR_NAME is required (or --import-pkl FILE)")
+        raise ConfigError("--vectors PATH_OR_NAME is required (or --encoder FAMILY:MODEL, or --import-pkl FILE)")
     from labelgraph.embeddings import EmbeddingReport, embed_artifact, get_format
 
     if fmt is not None:

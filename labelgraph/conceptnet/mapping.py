@@ -10,6 +10,8 @@ For each label, in order:
    singular (``tennis racket`` → ``/c/en/tennis``, ``/c/en/racket``); the knowledge
    graph then takes the max over the word pairs.
 
+Steps 2–4 read the label's display name (:func:`labelgraph.datasets.names.display_name`:
+``_`` → space, camelCase split, a dataset's table), the same words the text encoders see.
 A step is taken when the concept(s) before it have no edge at all in the store (any
 relation, either direction), so the choice does not depend on the relation set.
 
@@ -42,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
+from ..datasets.names import dataset_family, display_name
 from ..errors import DataError, MissingDependencyError
 from ..graphs.knowledge import concept_of
 
@@ -234,9 +237,7 @@ def packaged_overrides(dataset: str | None) -> Path | None:
     """
     if not dataset:
         return None
-    from ..datasets.registry import canonical_name
-
-    name = canonical_name(dataset) or dataset.lower()
+    name = dataset_family(dataset)
     path = _PACKAGED / f"{name}.csv"
     return path if path.is_file() else None
 
@@ -337,7 +338,8 @@ def _toml_entries(path: Path, text: str) -> list[tuple[str, str, list[str]]]:
 
 
 def map_labels(labels: Iterable[str], has_edges: Callable[[str], bool],
-               overrides: Mapping[str, Sequence[str]] | None = None, lang: str = "en") -> list[LabelMapping]:
+               overrides: Mapping[str, Sequence[str]] | None = None, lang: str = "en",
+               dataset: str | None = None) -> list[LabelMapping]:
     """Map each label to its concepts (the steps in this module's docstring).
 
     Parameters
@@ -351,6 +353,10 @@ def map_labels(labels: Iterable[str], has_edges: Callable[[str], bool],
         label → concept URIs (from :func:`read_overrides`); these win.
     lang : str
         Language of the concepts made from label text.
+    dataset : str, optional
+        The labels' dataset: a label is read through its display name
+        (:func:`labelgraph.datasets.names.display_name`, shared with the text encoders),
+        e.g. VOC's ``diningtable`` as ``dining table``.
 
     Returns
     -------
@@ -375,7 +381,7 @@ def map_labels(labels: Iterable[str], has_edges: Callable[[str], bool],
                 has_edges(concept)
             result.append(LabelMapping(label, concepts, "override", concepts))
             continue
-        steps, words = label_candidates(label, lang)
+        steps, words = label_candidates(display_name(label, dataset), lang)
         tried: list[str] = []
         chosen: tuple[str, ...] = ()
         source = "none"

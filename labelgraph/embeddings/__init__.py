@@ -1,4 +1,5 @@
-"""Label embeddings (SPEC §3): one word vector per label, read from GloVe, word2vec, gensim or Numberbatch files.
+"""Label embeddings (SPEC §3): one word vector per label, read from GloVe, word2vec, gensim or Numberbatch files,
+or encoded from the label's text by CLIP, a sentence encoder or a transformers model (:mod:`.text`, SPEC §3.1).
 
 Only the label words are read: a text file is scanned once, a line's numbers are
 parsed only when its key is wanted, and the scan stops when every label's key has
@@ -28,10 +29,13 @@ from .lookup import (
     label_terms,
     label_vectors,
 )
+from .text import encode_artifact, encode_labels
 from .sources import KNOWN_VECTORS, KnownVectors, file_fingerprint, resolve_source
 
 __all__ = [
     "label_vectors",
+    "encode_labels",
+    "encode_artifact",
     "embed_artifact",
     "label_terms",
     "EmbeddingReport",

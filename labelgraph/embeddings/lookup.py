@@ -18,7 +18,8 @@ For each label:
    for a label whatever the other labels are.
 
 ``aliases`` maps a label to the text looked up in its place (the label keeps its
-name): VOC's ``diningtable`` is looked up as ``dining table``.
+name): VOC's ``diningtable`` is looked up as ``dining table`` (:data:`DATASET_ALIASES`,
+the shared display names of :mod:`labelgraph.datasets.names`).
 
 Examples
 --------
@@ -38,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import numpy as np
 
+from ..datasets.names import name_table
 from ..errors import ConfigError, DataError
 from .formats import VectorFile, detect_format, get_format
 from .scan import ScanResult, scan_text
@@ -61,11 +63,9 @@ log = logging.getLogger(__name__)
 #: What a label with no known token gets.
 OOV_POLICIES = ("error", "zeros", "random")
 
-#: Lookup text for the bundled datasets' label names that are not words (VOC joins two words).
-DATASET_ALIASES: dict[str, dict[str, str]] = {
-    "voc2007": {"diningtable": "dining table", "pottedplant": "potted plant", "tvmonitor": "tv monitor"},
-}
-DATASET_ALIASES["voc"] = DATASET_ALIASES["voc2007"]
+#: Lookup text for the bundled datasets' label names that are not words (VOC joins two words): the
+#: shared display-name table (:data:`labelgraph.datasets.names.DISPLAY_NAMES`) under each dataset name.
+DATASET_ALIASES: dict[str, dict[str, str]] = {ds: name_table(ds) for ds in ("voc", "voc2007", "voc2012")}
 
 _TOKEN_SPLIT = re.compile(r"[\s_\-]+")
 
