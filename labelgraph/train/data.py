@@ -37,11 +37,11 @@ from torchvision.transforms.v2 import functional as TF
 
 from ..errors import ConfigError, DataError
 from ..labelset import LabelSet
-from .preflight import DEFAULT_VAL_SPLITS, annotation_path
+from .preflight import annotation_path
 
 __all__ = ["SplitData", "load_split", "read_image_csv", "MultiScaleCrop", "train_transform", "eval_transform",
            "ImageDataset", "VideoDataset", "FeatureDataset", "EpochSampler", "make_dataset", "make_loader",
-           "DEFAULT_VAL_SPLITS", "IMAGENET_MEAN", "IMAGENET_STD"]
+           "IMAGENET_MEAN", "IMAGENET_STD"]
 
 log = logging.getLogger(__name__)
 

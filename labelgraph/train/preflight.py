@@ -19,14 +19,12 @@ from ..errors import ArtifactError, ConfigError, DataError, LabelMismatchError
 from .config import TrainConfig
 
 __all__ = ["check_run", "RunInputs", "load_label_inputs", "resolve_splits", "annotation_path",
-           "DEFAULT_TRAIN_SPLITS", "DEFAULT_VAL_SPLITS"]
+           "IMAGEFOLDER_SPLITS"]
 
 log = logging.getLogger(__name__)
 
-#: The training split used when ``--split`` is not given (``train`` otherwise).
-DEFAULT_TRAIN_SPLITS = {"imagefolder": "train", "mulan": "train", "voc": "trainval"}
-#: The evaluation split used when ``--val-split`` is not given.
-DEFAULT_VAL_SPLITS = {"imagefolder": "val", "mulan": "test", "coco": "val", "voc": "test", "charades": "test"}
+#: ``imagefolder`` (the trainer's own CSV layout, not a registered reader): its (training, evaluation) splits.
+IMAGEFOLDER_SPLITS = ("train", "val")
 
 
 @dataclass(frozen=True)
@@ -48,8 +46,13 @@ def resolve_splits(cfg: TrainConfig) -> tuple[str, str]:
     >>> resolve_splits(TrainConfig(dataset="mulan", val_split="train"))
     ('train', 'train')
     """
-    return (cfg.split or DEFAULT_TRAIN_SPLITS.get(cfg.dataset, "train"),
-            cfg.val_split or DEFAULT_VAL_SPLITS.get(cfg.dataset, "val"))
+    if cfg.dataset == "imagefolder":
+        train, val = IMAGEFOLDER_SPLITS
+    else:
+        from ..datasets.registry import default_splits  # the registry's splits, one table for every command
+
+        train, val = default_splits(cfg.dataset)
+    return cfg.split or train or "train", cfg.val_split or val or "val"
 
 
 def annotation_path(annotations: str | None, root: str | None, split: str, default: str | None) -> Path:
