@@ -42,7 +42,8 @@ def __getattr__(name: str) -> Any:
     if module == "artifact":
         imported.register_html_view(_notebook_view)
     value = getattr(imported, name)
-    globals()[name] = value
+    if name != "KINDS":  # KINDS follows the kind registry, which can grow at run time: never cached
+        globals()[name] = value
     return value
 
 

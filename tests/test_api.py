@@ -99,7 +99,7 @@ def test_label_source_reads_one_of_three(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="give exactly one of --dataset, --labels, --from"):
         label_source("coco", path)
     path.write_text("cat\ndog\ncat\n")
-    with pytest.raises(DataError, match="my_labels.txt:3: label 'cat' repeats line 1"):
+    with pytest.raises(DataError, match="my_labels.txt:3: label 'cat' listed twice \\(first on line 1\\)"):
         read_label_file(path)
 
 

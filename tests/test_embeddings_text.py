@@ -133,7 +133,7 @@ def test_two_runs_write_identical_files(clip_files, tmp_path: Path) -> None:
 
 def test_text_embeddings_feed_the_cosine_kind(clip_files, tmp_path: Path) -> None:
     """A 16-d CLIP artifact is just another embeddings artifact: the ``cosine`` kind takes it (SPEC §2.7)."""
-    from labelgraph.graphs import build_graph
+    from labelgraph import build_graph
 
     config, weights = clip_files
     assert run("embed", "--dataset", "voc", "--encoder", f"clip:{config}", "--pretrained", weights,

@@ -39,8 +39,7 @@ def model_folder(model: str) -> Path | None:
 
     Examples
     --------
-    >>> import tempfile
-    >>> folder = tempfile.mkdtemp()
+    >>> folder = str(tmp)
     >>> model_folder(folder).is_dir()
     True
     """

@@ -22,8 +22,8 @@ def load(model: str, *, device: str) -> TextEncoder:
 
     Examples
     --------
-    >>> import tempfile
-    >>> load(tempfile.mkstemp(suffix=".bin")[1], device="cpu")  # doctest: +ELLIPSIS
+    >>> _ = (tmp / "weights.bin").write_bytes(b"")
+    >>> load(str(tmp / "weights.bin"), device="cpu")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     labelgraph.errors.ConfigError: sentence:/...bin: is a file; give the model's folder or a hub name

@@ -119,8 +119,7 @@ def load_descriptions(path: str | os.PathLike[str], labels: Sequence[str]) -> di
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "d.json"
+    >>> p = tmp / "d.json"
     >>> _ = p.write_text('{"dog": ["a pet that barks"]}')
     >>> load_descriptions(p, ["cat", "dog"])
     {'dog': ['a pet that barks']}
