@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 import labelgraph
 from labelgraph import Artifact
-from labelgraph.embeddings.legacy import import_mlgcn_pickle
+from labelgraph.embeddings.mlgcn_pickle import import_mlgcn_pickle
 from labelgraph.errors import ArtifactError, ConfigError
 from labelgraph.assemble import build_graph
 from labelgraph.inspect.export import default_export_path, export_artifact

@@ -26,7 +26,7 @@ DEFAULT_KINDS: tuple[str, ...] = ("probability", "binary", "reweighted", "mlgcn"
 
 @dataclass(frozen=True)
 class Source:
-    """Where the statistics come from (see :func:`labelgraph.sources.resolve_statistics`).
+    """Where the statistics come from (see :func:`labelgraph.statistics_sources.resolve_statistics`).
 
     ``options`` are the dataset reader's options (``year``, ``order``, ``labels`` …);
     one the reader does not take is refused, named as its CLI flag.
@@ -47,14 +47,14 @@ class Source:
     options: Mapping[str, Any] = field(default_factory=dict)
 
     def resolve(self) -> Any:
-        """The :class:`~labelgraph.sources.StatisticsSource` (statistics, description, origin).
+        """The :class:`~labelgraph.statistics_sources.StatisticsSource` (statistics, description, origin).
 
         Examples
         --------
         >>> Source("voc").resolve().stats.num_labels
         20
         """
-        from ..sources import resolve_statistics
+        from ..statistics_sources import resolve_statistics
 
         given = {k: v for k, v in self.options.items() if v is not None}
         if given and self.dataset is not None and (self.root or self.annotations or self.download):
@@ -177,7 +177,7 @@ def output_target(out: str | Path, name: str | None, stats: Any, dataset: str | 
     'voc2007'
     """
     from ..files import check_stem
-    from ..sources import output_stem
+    from ..statistics_sources import output_stem
 
     out_dir = Path(out)
     if out_dir.exists() and not out_dir.is_dir():

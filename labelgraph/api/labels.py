@@ -71,7 +71,7 @@ def label_source(dataset: str | None = None, labels_file: str | Path | None = No
         raise ConfigError("give exactly one of --dataset, --labels, --from")
     from ..artifact import load
     from ..bundled import bundled_path
-    from ..sources import output_stem
+    from ..statistics_sources import output_stem
 
     if dataset is not None:
         stats = load(bundled_path(dataset))

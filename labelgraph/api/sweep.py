@@ -19,7 +19,7 @@ def load_statistics(dataset: str | None = None, stats_file: str | Path | None = 
     >>> stats.num_labels, stem
     (20, 'voc2007')
     """
-    from ..sources import output_stem, resolve_statistics
+    from ..statistics_sources import output_stem, resolve_statistics
 
     if stats_file is not None and dataset is not None:
         raise ConfigError("give either --dataset or --stats, not both")

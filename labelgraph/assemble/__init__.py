@@ -15,7 +15,7 @@ Examples
 from __future__ import annotations
 
 from .graphs import GRAPH_KINDS, STATISTICAL_KINDS, build_graph, graph_filename, ks_variant, sparsify_graph
-from .ks import align_knowledge, ks_artifact, statistical_adjacency
+from .ks import align_to_labels, ks_artifact, statistical_adjacency
 from .statistics import label_statistics
 
 __all__ = [
@@ -25,7 +25,7 @@ __all__ = [
     "graph_filename",
     "ks_variant",
     "sparsify_graph",
-    "align_knowledge",
+    "align_to_labels",
     "ks_artifact",
     "statistical_adjacency",
     "label_statistics",

@@ -16,7 +16,7 @@ from ..errors import ArtifactError
 from ..graphs.ks import PRESETS, adjacency_from_probability, check_tau, ks_graph
 from ..graphs.statistical import check_unit
 
-__all__ = ["statistical_adjacency", "align_knowledge", "ks_meta", "ks_artifact"]
+__all__ = ["statistical_adjacency", "align_to_labels", "ks_meta", "ks_artifact"]
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def statistical_adjacency(stats: Artifact, stat_graph: str = "probability", *, s
     return adjacency_from_probability(stats.conditional_probability(), stat_graph, stat_tau=stat_tau, p=p)
 
 
-def align_knowledge(stats_labels: tuple[str, ...], knowledge: Artifact, *, align: bool = False,
+def align_to_labels(stats_labels: tuple[str, ...], knowledge: Artifact, *, align: bool = False,
                     what: str = "knowledge") -> Artifact:
     """``knowledge`` in the label order ``stats_labels``: checked as is, or reordered by name with ``align``.
 
@@ -51,7 +51,7 @@ def align_knowledge(stats_labels: tuple[str, ...], knowledge: Artifact, *, align
     Examples
     --------
     >>> k = Artifact.graph("knowledge", ["b", "a"], [[0, 1], [1, 0]])
-    >>> align_knowledge(("a", "b"), k, align=True).labels
+    >>> align_to_labels(("a", "b"), k, align=True).labels
     ('a', 'b')
     """
     if knowledge.labels == tuple(stats_labels):
@@ -136,7 +136,7 @@ def ks_artifact(stats: Artifact, knowledge: Artifact, *, lam: float, tau: float,
     stat_tau = check_unit("stat_tau", stat_tau)
     p = check_unit("p", p)
     aligned = knowledge.labels != stats.labels
-    knowledge = align_knowledge(stats.labels, knowledge, align=align)
+    knowledge = align_to_labels(stats.labels, knowledge, align=align)
     A_K = knowledge.matrix
     if A_K.diagonal().any():
         log.warning("the knowledge graph has a non-zero diagonal; it is dropped (SPEC §2.5: zero diagonal)")

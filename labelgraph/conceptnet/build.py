@@ -136,7 +136,7 @@ def knowledge_artifact(labels: Sequence[str], *, store: str | os.PathLike[str] |
     labels : sequence of str
         The labels, in matrix order.
     store : path, optional
-        The ConceptNet store (default ``labelgraph.config.home() / "conceptnet.sqlite"``).
+        The ConceptNet store (default ``labelgraph.cache.home() / "conceptnet.sqlite"``).
     relations : sequence of str, optional
         Relation set (default :data:`~labelgraph.graphs.knowledge.DEFAULT_RELATIONS`).
     multipliers : mapping, optional

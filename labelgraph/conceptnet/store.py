@@ -1,6 +1,6 @@
 """The local ConceptNet store: one SQLite file (WAL mode) of edges and a fetch log per concept.
 
-Default path ``labelgraph.config.home() / "conceptnet.sqlite"``.  Tables:
+Default path ``labelgraph.cache.home() / "conceptnet.sqlite"``.  Tables:
 
 ``edges``
     one row per edge URI (unique): relation name (``IsA``, without ``/r/``), start and
@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence, TypeVar
 
 from .._lockfile import FileLock, LockBusy, pid_alive
-from ..config import home
+from ..cache import home
 from ..errors import DataError, LabelGraphError
 from ..graphs.knowledge import concept_of
 
@@ -129,7 +129,7 @@ _UPSERT = (f"INSERT INTO edges ({', '.join(EDGE_COLUMNS)}) VALUES ({', '.join('?
 
 
 def default_store_path() -> Path:
-    """``labelgraph.config.home() / "conceptnet.sqlite"`` (``$LABELGRAPH_HOME`` is read at call time).
+    """``labelgraph.cache.home() / "conceptnet.sqlite"`` (``$LABELGRAPH_HOME`` is read at call time).
 
     Examples
     --------

@@ -23,7 +23,7 @@ import zlib
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
-from ..config import home
+from ..cache import home
 from ..errors import DataError
 from .catalogue import Source, get_source
 from .fetch import fetch
@@ -236,7 +236,7 @@ def fetch_extracted(name_or_source: str | Source, *, dest: str | os.PathLike[str
                     members: Iterable[str] | None = None, **fetch_options: Any) -> Path:
     """:func:`fetch` an archive, then :func:`extract` the members labelgraph reads.
 
-    The default ``dest`` is ``labelgraph.config.home() / "extracted" / <source name>``;
+    The default ``dest`` is ``labelgraph.cache.home() / "extracted" / <source name>``;
     the default ``members`` are the source's :attr:`Source.members`.
 
     Examples

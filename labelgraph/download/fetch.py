@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from .._lockfile import FileLock
-from ..config import home
+from ..cache import home
 from ..errors import ChecksumError, ConfigError, NetworkError
 from ..files import progress as progress_bar
 from ..http import make_session
@@ -81,7 +81,7 @@ def fetch(name_or_source: str | Source, *, cache_dir: str | os.PathLike[str] | N
     name_or_source : str or Source
         A name in :data:`SOURCES` (``"coco2014-annotations"``, ``"glove.6B"`` …) or a :class:`Source`.
     cache_dir : path, optional
-        Where files go; default ``labelgraph.config.home() / "downloads"``.
+        Where files go; default ``labelgraph.cache.home() / "downloads"``.
     base_url : str, optional
         A mirror: the URL becomes ``base_url.rstrip('/') + '/' + filename``.  Default: the
         ``LABELGRAPH_DOWNLOAD_BASE`` environment variable, else the official URL.

@@ -19,7 +19,7 @@ Examples
 from __future__ import annotations
 
 from .formats import FORMATS, VectorFormat, detect_format, get_format, open_vectors
-from .legacy import import_mlgcn_pickle, read_mlgcn_pickle, restricted_load
+from .mlgcn_pickle import import_mlgcn_pickle, read_mlgcn_pickle, restricted_load
 from .lookup import (
     DATASET_ALIASES,
     OOV_POLICIES,
@@ -30,7 +30,7 @@ from .lookup import (
     label_vectors,
 )
 from .text import encode_artifact, encode_labels
-from .sources import KNOWN_VECTORS, KnownVectors, file_fingerprint, resolve_source
+from .known_vectors import KNOWN_VECTORS, KnownVectors, file_fingerprint, resolve_source
 
 __all__ = [
     "label_vectors",

@@ -8,7 +8,7 @@ required key has been seen.
 
 gensim ``KeyedVectors.save()`` writes a pickle (plus ``<file>.vectors.npy`` when the
 array is large).  It is read without gensim and without running pickle code: the
-restricted unpickler of :mod:`labelgraph.embeddings.legacy` maps gensim's
+restricted unpickler of :mod:`labelgraph.embeddings.mlgcn_pickle` maps gensim's
 ``KeyedVectors`` classes to an inert record that only receives the saved attributes
 (``index_to_key``, ``vectors`` — or gensim 3's ``index2word``/``index2entity`` and
 ``vectors``/``syn0``); the side array is opened with ``numpy.load(mmap_mode="r",
@@ -37,7 +37,7 @@ import numpy as np
 from ..errors import DataError
 from ..files import progress as progress_bar
 from .formats import BLOCK_SIZE, VectorFile
-from .legacy import restricted_loads
+from .mlgcn_pickle import restricted_loads
 from .scan import KeyTracker, ScanResult, parse_values
 
 __all__ = ["scan_word2vec_binary", "read_keyed_vectors"]

@@ -43,7 +43,7 @@ from ..datasets.names import name_table
 from ..errors import ConfigError, DataError
 from .formats import VectorFile, detect_format, get_format
 from .scan import ScanResult, scan_text
-from .sources import KnownVectors, file_fingerprint, resolve_source
+from .known_vectors import KnownVectors, file_fingerprint, resolve_source
 
 if TYPE_CHECKING:  # scipy (through the artifact module) only when an artifact is made
     from ..artifact import Artifact
@@ -387,7 +387,7 @@ def embed_artifact(labels: Sequence[str], source: str | os.PathLike[str], *, for
                    meta: Mapping[str, Any] | None = None) -> "Artifact":
     """:func:`label_vectors` as an embeddings :class:`~labelgraph.artifact.Artifact` (SPEC §4).
 
-    ``meta`` holds the source file, its fingerprint (:func:`~labelgraph.embeddings.sources.file_fingerprint`:
+    ``meta`` holds the source file, its fingerprint (:func:`~labelgraph.embeddings.known_vectors.file_fingerprint`:
     sha256, or a cheap one for files over 512 MiB), the format, the dimension,
     the OOV policy and seed, and the per-label report; ``meta=`` adds entries.
 

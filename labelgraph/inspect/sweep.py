@@ -44,7 +44,7 @@ from .._atomic import StagedWrites
 from ..artifact import Artifact
 from ..errors import ArtifactError, ConfigError
 from ..assemble.graphs import STATISTICAL_KINDS, build_graph, check_param, graph_filename, ks_variant
-from ..assemble.ks import align_knowledge, ks_meta, statistical_adjacency
+from ..assemble.ks import align_to_labels, ks_meta, statistical_adjacency
 from ..graphs.ks import PRESETS, blend, check_tau, self_weight, threshold
 from ..graphs.measures import graph_measures, measure_row, note_unmeasured, oversmoothing, spectral_gap
 from ..graphs.normalize import symmetric_normalize
@@ -340,7 +340,7 @@ def sweep(stats: Artifact, kind: str = "ks", *, knowledge: Artifact | None = Non
     if embeddings is not None:
         if embeddings.kind != "embeddings":
             raise ArtifactError(f"--embeddings must be an embeddings artifact, got {embeddings.kind}")
-        E = align_knowledge(stats.labels, embeddings, align=align, what="embeddings").vectors.astype(np.float64)
+        E = align_to_labels(stats.labels, embeddings, align=align, what="embeddings").vectors.astype(np.float64)
     out_dir = None if save_dir is None else Path(save_dir)
     stem = stem or str(stats.meta.get("dataset") or "graph")
     settings = [dict(zip(names, combo)) for combo in itertools.product(*axes.values())]
@@ -363,7 +363,7 @@ def _sweep_ks(stats: Artifact, knowledge: Artifact, axes: Mapping[str, tuple[flo
               fixed: Mapping[str, Any], E: np.ndarray | None, ks: Sequence[int], align: bool,
               out_dir: Path | None, stem: str, force: bool, result: SweepResult, bar: Any) -> None:
     aligned = knowledge.labels != stats.labels
-    knowledge = align_knowledge(stats.labels, knowledge, align=align)
+    knowledge = align_to_labels(stats.labels, knowledge, align=align)
     A_S = statistical_adjacency(stats, fixed["stat_graph"], stat_tau=fixed["stat_tau"], p=fixed["p"])
     A_S_hat = symmetric_normalize(A_S)
     A_K_hat = symmetric_normalize(knowledge.matrix)

@@ -26,7 +26,7 @@ import numpy as np
 
 from .._pickle import restricted_load, restricted_loads
 from ..errors import DataError, LabelMismatchError
-from .sources import file_fingerprint
+from .known_vectors import file_fingerprint
 
 if TYPE_CHECKING:
     from ..artifact import Artifact
