@@ -95,7 +95,7 @@ def fetch(dataset: str | None, labels_file: Path | None, from_artifact: Path | N
     # the client checks the base URL: a refused one must not leave an empty store behind
     with ConceptNetClient(base_url or DEFAULT_BASE_URL, policy=policy) as client, Store(_store_path(store)) as st:
         report = fetch_labels(st, client, labels, overrides=table, refresh=refresh,
-                              progress=progress_enabled(quiet))
+                              progress=progress_enabled(quiet), dataset=dataset)
     click.echo(report.summary())
     no_edge = [m.label for m in report.mapping if not m.concepts]
     if no_edge:
@@ -182,7 +182,7 @@ def show(label: str, label2: str | None, store: Path | None, dataset: str | None
 
                 concepts.append([concept_of(name)])
                 continue
-            (m,), missing = map_from_store(st, [name], table)
+            (m,), missing = map_from_store(st, [name], table, dataset)
             if missing and not m.concepts:
                 click.echo(f"{name}: not in the store yet ({', '.join(missing)}); "
                            "run `labelgraph conceptnet fetch --labels FILE`", err=True)
@@ -258,7 +258,7 @@ def mapping(dataset: str | None, labels_file: Path | None, from_artifact: Path |
     table, _ = resolve_overrides(labels, overrides, dataset)
     path = _store_path(store)
     with Store(path, readonly=True) as st:
-        found, missing = map_from_store(st, labels, table)
+        found, missing = map_from_store(st, labels, table, dataset)
         report = mapping_report(st, found, rel_set)
     for row in report:
         row["not_fetched"] = [c for c in row["tried"] if c in missing]

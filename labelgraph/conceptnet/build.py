@@ -70,8 +70,8 @@ def _fetch_hint(dataset: str | None, store_path: Path) -> str:
             f"or `labelgraph conceptnet ingest{where} --download`")
 
 
-def map_from_store(store: Store, labels: Sequence[str],
-                   overrides: Mapping[str, Sequence[str]] | None = None) -> tuple[list[LabelMapping], list[str]]:
+def map_from_store(store: Store, labels: Sequence[str], overrides: Mapping[str, Sequence[str]] | None = None,
+                   dataset: str | None = None) -> tuple[list[LabelMapping], list[str]]:
     """Map ``labels`` with the store's edges; also return the concepts the store does not cover.
 
     A concept not covered (never fetched, or fetched only in part) counts as having no
@@ -94,7 +94,7 @@ def map_from_store(store: Store, labels: Sequence[str],
             return False
         return store.has_edges(concept)
 
-    return map_labels(labels, has_edges, overrides), missing
+    return map_labels(labels, has_edges, overrides, dataset=dataset), missing
 
 
 def fetch_hint(dataset: str | None, store_path: Path) -> str:
@@ -184,7 +184,7 @@ def knowledge_artifact(labels: Sequence[str], *, store: str | os.PathLike[str] |
     store_path = Path(store) if store is not None else default_store_path()
 
     with Store(store_path, readonly=True) as st:
-        mapping, missing = map_from_store(st, labels, table)
+        mapping, missing = map_from_store(st, labels, table, dataset)
         if missing:
             shown = ", ".join(missing[:6]) + (f" and {len(missing) - 6} more" if len(missing) > 6 else "")
             raise DataError(f"{store_path}: {len(missing)} concepts were never fetched ({shown}); "

@@ -237,7 +237,7 @@ def fetch_concepts(store: Store, client: ConceptNetClient, concepts: Iterable[st
 
 def fetch_labels(store: Store, client: ConceptNetClient, labels: Sequence[str], *,
                  overrides: Mapping[str, Sequence[str]] | None = None, refresh: bool = False,
-                 lang: str = "en", progress: bool = False) -> FetchReport:
+                 lang: str = "en", progress: bool = False, dataset: str | None = None) -> FetchReport:
     """Fetch what a label set needs: each label's phrase concept, its words only where the phrase has no edge.
 
     Parameters
@@ -253,6 +253,9 @@ def fetch_labels(store: Store, client: ConceptNetClient, labels: Sequence[str], 
         Language of both ends of the edges kept.
     progress : bool
         A tqdm bar over labels, with concepts, edges and requests.
+    dataset : str, optional
+        The labels' dataset: its display names (``diningtable`` → ``dining table``,
+        :mod:`labelgraph.datasets.names`) are the texts mapped to concepts.
 
     Returns
     -------
@@ -281,6 +284,6 @@ def fetch_labels(store: Store, client: ConceptNetClient, labels: Sequence[str], 
             return store.has_edges(concept)
 
         for label in labels:
-            report.mapping.extend(map_labels([label], has_edges, overrides, lang))
+            report.mapping.extend(map_labels([label], has_edges, overrides, lang, dataset=dataset))
             bar.update(1)
     return report
