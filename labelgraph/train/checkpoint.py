@@ -53,6 +53,18 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     ------
     ArtifactError
         The file is missing, truncated, not a checkpoint, or holds arbitrary Python objects.
+
+    Examples
+    --------
+    >>> p = save_checkpoint(tmp / "last.pt", {"epoch": 3, "w": torch.arange(3.0)})
+    >>> state = load_checkpoint(p)
+    >>> state["epoch"], state["w"].tolist(), state["format"]
+    (3, [0.0, 1.0, 2.0], 'labelgraph-train-checkpoint/1')
+    >>> torch.save({"epoch": 3}, tmp / "plain.pt")   # a torch file, but not a checkpoint of this trainer
+    >>> load_checkpoint(tmp / "plain.pt")
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.ArtifactError: ...plain.pt: not a labelgraph training checkpoint
     """
     path = Path(path)
     if not path.is_file():
@@ -72,7 +84,17 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def rng_state() -> dict[str, Any]:
-    """The RNG states of torch (CPU and CUDA), numpy and Python, as tensors and plain values."""
+    """The RNG states of torch (CPU and CUDA), numpy and Python, as tensors and plain values.
+
+    The result is what a checkpoint stores (it loads with ``weights_only=True``);
+    :func:`set_rng_state` restores it.
+
+    Examples
+    --------
+    >>> state = rng_state()
+    >>> sorted(set(state) - {"cuda"}), state["torch"].dtype
+    (['numpy', 'python', 'torch'], torch.uint8)
+    """
     np_state = np.random.get_state()
     state: dict[str, Any] = {
         "torch": torch.get_rng_state(),
@@ -86,7 +108,17 @@ def rng_state() -> dict[str, Any]:
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
-    """Restore what :func:`rng_state` returned."""
+    """Restore what :func:`rng_state` returned.
+
+    Examples
+    --------
+    >>> state = rng_state()
+    >>> first = (torch.rand(2), np.random.rand(), random.random())
+    >>> set_rng_state(state)          # the same draws again
+    >>> again = (torch.rand(2), np.random.rand(), random.random())
+    >>> torch.equal(first[0], again[0]), first[1:] == again[1:]
+    (True, True)
+    """
     torch.set_rng_state(state["torch"])
     name, keys, pos, has_gauss, cached = state["numpy"]
     np.random.set_state((name, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
@@ -97,7 +129,15 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 
 def remove_stale_temporaries(folder: str | os.PathLike[str]) -> int:
-    """Delete temporary checkpoint files left by a killed writer; returns how many."""
+    """Delete temporary checkpoint files left by a killed writer; returns how many.
+
+    Examples
+    --------
+    >>> _ = (tmp / ".last.pt.1234.tmp").write_bytes(b"half a checkpoint")
+    >>> _ = save_checkpoint(tmp / "last.pt", {"epoch": 1})
+    >>> remove_stale_temporaries(tmp), sorted(p.name for p in tmp.iterdir())
+    (1, ['last.pt'])
+    """
     count = 0
     for tmp in Path(folder).glob(".*.pt.*.tmp"):
         try:

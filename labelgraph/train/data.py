@@ -181,6 +181,20 @@ def load_split(cfg: Any, split: str, labels: Sequence[str] | None = None) -> Spl
     ``labels`` fixes the label order (the training split's) for an evaluation split.
     Without ``cfg.skip_missing`` a missing image is a :class:`DataError` naming the
     first one and the count; with it they are dropped with a warning.
+
+    Examples
+    --------
+    >>> from PIL import Image
+    >>> from labelgraph.train.config import TrainConfig
+    >>> Image.new("RGB", (8, 8)).save(tmp / "a.png")
+    >>> _ = (tmp / "train.csv").write_text("a.png,cat;dog\\nb.png,dog\\n")
+    >>> load_split(TrainConfig(root=str(tmp)), "train")
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.DataError: ...b.png: missing; 1 of 2 images of split 'train' are missing (--skip-missing leaves them out)
+    >>> data = load_split(TrainConfig(root=str(tmp), skip_missing=True), "train")
+    >>> data.kind, data.labels, data.targets.tolist(), data.missing
+    ('image', ('cat', 'dog'), [[1.0, 1.0]], 1)
     """
     name = cfg.dataset
     if name == "mulan":
@@ -403,7 +417,21 @@ class FeatureDataset(_Seeded):
 
 
 def make_dataset(data: SplitData, cfg: Any, train: bool) -> Dataset:
-    """The dataset class for ``data.kind`` with the training or evaluation transform."""
+    """The dataset class for ``data.kind`` with the training or evaluation transform.
+
+    Items are ``(input, target row, index)``: an image ``3 × S × S`` (``image_size``),
+    a clip ``3 × T × S × S``, or a feature vector.
+
+    Examples
+    --------
+    >>> from labelgraph.train.config import TrainConfig
+    >>> data = SplitData("features", ("a", "b"), np.array([[1, 0], [0, 1]], dtype=np.float32), ["s0", "s1"],
+    ...                  features=np.array([[0.5, 2.0], [1.5, 3.0]], dtype=np.float32))
+    >>> ds = make_dataset(data, TrainConfig(backbone="features"), train=True)
+    >>> x, y, i = ds[1]
+    >>> type(ds).__name__, len(ds), x.tolist(), y.tolist(), i
+    ('FeatureDataset', 2, [1.5, 3.0], [0.0, 1.0], 1)
+    """
     if data.kind == "features":
         return FeatureDataset(data.features, data.targets)
     transform = train_transform(cfg.image_size, cfg.scales) if train else eval_transform(cfg.image_size)
@@ -435,7 +463,21 @@ class EpochSampler(Sampler):
 
 def make_loader(dataset: Dataset, *, batch_size: int, shuffle: bool, seed: int, workers: int,
                 pin_memory: bool, rank: int = 0, world_size: int = 1) -> torch.utils.data.DataLoader:
-    """A loader that keeps an accelerator fed: workers, pinned memory, persistent workers, prefetch."""
+    """A loader that keeps an accelerator fed: workers, pinned memory, persistent workers, prefetch.
+
+    Its sampler is an :class:`EpochSampler`: call ``loader.sampler.set_epoch(e)`` before
+    each epoch; with ``world_size`` > 1 each rank gets its share of the samples.
+
+    Examples
+    --------
+    >>> ds = FeatureDataset(np.arange(10, dtype=np.float32).reshape(5, 2), np.eye(5, 3))
+    >>> loader = make_loader(ds, batch_size=2, shuffle=False, seed=0, workers=0, pin_memory=False)
+    >>> [tuple(x.shape) for x, y, i in loader], next(iter(loader))[2].tolist()
+    ([(2, 2), (2, 2), (1, 2)], [0, 1])
+    >>> half = make_loader(ds, batch_size=8, shuffle=True, seed=0, workers=0, pin_memory=False, rank=1, world_size=2)
+    >>> len(half.sampler)   # 5 samples over 2 ranks: 3 each (one repeated)
+    3
+    """
     sampler = EpochSampler(dataset, shuffle=shuffle, seed=seed, rank=rank, world_size=world_size)
     extra: dict[str, Any] = {}
     if workers > 0:

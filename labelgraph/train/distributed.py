@@ -65,7 +65,16 @@ def init_distributed(device: str | None = None) -> DistContext:
 
 
 def gather_rows(tensor: torch.Tensor, ctx: DistContext) -> torch.Tensor:
-    """Concatenate every rank's rows (sizes may differ) on every rank; identity with one process."""
+    """Concatenate every rank's rows (sizes may differ) on every rank; identity with one process.
+
+    Under ``torchrun`` rank ``r``'s rows come ``r``-th; the result is on ``tensor``'s device.
+
+    Examples
+    --------
+    >>> ctx = init_distributed("cpu")
+    >>> gather_rows(torch.tensor([[1.0, 2.0], [3.0, 4.0]]), ctx).tolist()   # one process: its own rows
+    [[1.0, 2.0], [3.0, 4.0]]
+    """
     if not ctx.enabled:
         return tensor
     local = tensor.to(ctx.device)
@@ -81,7 +90,13 @@ def gather_rows(tensor: torch.Tensor, ctx: DistContext) -> torch.Tensor:
 
 
 def all_reduce_sum(values: torch.Tensor, ctx: DistContext) -> torch.Tensor:
-    """Sum ``values`` over ranks."""
+    """Sum ``values`` over ranks (a new tensor; ``values`` itself is left as it is).
+
+    Examples
+    --------
+    >>> all_reduce_sum(torch.tensor([2.5, 4.0]), init_distributed("cpu")).tolist()   # one rank: its own sum
+    [2.5, 4.0]
+    """
     if not ctx.enabled:
         return values
     out = values.to(ctx.device).clone()
@@ -90,12 +105,27 @@ def all_reduce_sum(values: torch.Tensor, ctx: DistContext) -> torch.Tensor:
 
 
 def barrier(ctx: DistContext) -> None:
-    """Wait for every rank."""
+    """Wait for every rank (nothing to wait for with one process).
+
+    Examples
+    --------
+    >>> ctx = init_distributed("cpu")
+    >>> ctx.enabled, barrier(ctx)
+    (False, None)
+    """
     if ctx.enabled:
         dist.barrier()
 
 
 def shutdown(ctx: DistContext) -> None:
-    """Leave the process group."""
+    """Leave the process group (nothing to leave with one process, or when none was joined).
+
+    Examples
+    --------
+    >>> ctx = init_distributed("cpu")
+    >>> shutdown(ctx)
+    >>> dist.is_initialized()
+    False
+    """
     if ctx.enabled and dist.is_initialized():
         dist.destroy_process_group()

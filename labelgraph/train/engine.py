@@ -42,7 +42,19 @@ log = logging.getLogger(__name__)
 
 
 def cpu_has_native_bf16() -> bool:
-    """Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX); Linux only, else False."""
+    """Whether this CPU has bfloat16 instructions (AVX512-BF16 or AMX); Linux only, else False.
+
+    ``--amp bf16`` runs on a CPU only when this is true.
+
+    Examples
+    --------
+    >>> try:
+    ...     bf16_on_cpu = autocast_dtype("bf16", torch.device("cpu")) == torch.bfloat16
+    ... except ConfigError:
+    ...     bf16_on_cpu = False
+    >>> bf16_on_cpu == cpu_has_native_bf16()
+    True
+    """
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
             flags = set(handle.read().split())
@@ -109,7 +121,18 @@ class _HeadOnly(nn.Module):
 
 def make_optimizer(cfg: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
     """SGD (momentum) or Adam with two learning rates: the head at ``lr``, the backbone at
-    ``lr × backbone_lr_mult``; with ``no_bias_decay`` biases and norms get no weight decay."""
+    ``lr × backbone_lr_mult``; with ``no_bias_decay`` biases and norms get no weight decay.
+
+    Frozen parameters are left out; a model with nothing to train is a :class:`ConfigError`.
+
+    Examples
+    --------
+    >>> from labelgraph.train.models import build_backbone, build_model
+    >>> model = build_model("mlgcn", build_backbone("resnet18"), torch.eye(2), torch.zeros(2, 3), hidden=8)
+    >>> opt = make_optimizer(TrainConfig(lr=0.5, backbone_lr_mult=0.5, no_bias_decay=True), model)
+    >>> type(opt).__name__, [(g["name"], g["lr"], g["weight_decay"]) for g in opt.param_groups]
+    ('SGD', [('head', 0.5, 0.0001), ('backbone', 0.25, 0.0001), ('backbone-nodecay', 0.25, 0.0)])
+    """
     head_ids = {id(p) for m in model.head_modules() for p in m.parameters()}
     groups: dict[tuple[str, bool], list[nn.Parameter]] = {}
     for name, p in model.named_parameters():
@@ -147,7 +170,20 @@ def lr_factor(cfg: TrainConfig, epoch: int) -> float:
 
 
 def make_scheduler(cfg: TrainConfig, optimizer: torch.optim.Optimizer) -> torch.optim.lr_scheduler.LambdaLR:
-    """A per-epoch :class:`LambdaLR` following :func:`lr_factor`."""
+    """A per-epoch :class:`LambdaLR` following :func:`lr_factor`.
+
+    Examples
+    --------
+    >>> opt = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=1.0)
+    >>> sched = make_scheduler(TrainConfig(schedule="step", lr_steps=(2, 3), gamma=0.5, epochs=4), opt)
+    >>> rates = []
+    >>> for epoch in range(4):
+    ...     rates.append(opt.param_groups[0]["lr"])
+    ...     opt.step()
+    ...     sched.step()
+    >>> rates
+    [1.0, 1.0, 0.5, 0.25]
+    """
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda epoch: lr_factor(cfg, epoch))
 
 
@@ -195,7 +231,16 @@ class _Compiled:
 
 
 def maybe_compile(module: nn.Module, enabled: bool, backend: str = "inductor") -> Callable:
-    """``torch.compile(module)`` when ``enabled``; on failure (now or at the first call) a warning and eager."""
+    """``torch.compile(module)`` when ``enabled``; on failure (now or at the first call) a warning and eager.
+
+    Examples
+    --------
+    >>> m = nn.Linear(2, 1)
+    >>> maybe_compile(m, enabled=False) is m
+    True
+    >>> maybe_compile(m, enabled=True, backend="no-such-backend") is m   # cannot compile: eager, with a warning
+    True
+    """
     if not enabled:
         return module
     try:
@@ -358,6 +403,33 @@ def fit(cfg: TrainConfig, *, progress: bool = False,
     epoch: losses, metrics, learning rates, time, images/s), ``last.pt`` every epoch
     and ``best.pt`` whenever validation mAP improves.  The random states and torch's
     backend flags it sets are restored when it returns (:func:`~.global_state.run_settings`).
+
+    Examples
+    --------
+    Two epochs of ML-GCN on a tiny MULAN set (2 features, 2 labels, 8 samples) on CPU:
+
+    >>> import labelgraph
+    >>> _ = (tmp / "toy.xml").write_text('<labels xmlns="http://mulan.sourceforge.net/labels">'
+    ...                                  '<label name="a"/><label name="b"/></labels>')
+    >>> head = "@relation toy\\n@attribute x numeric\\n@attribute y numeric\\n@attribute a {0,1}\\n@attribute b {0,1}\\n"
+    >>> for split in ("train", "test"):
+    ...     _ = (tmp / f"toy-{split}.arff").write_text(head + "@data\\n" + "0,0,1,0\\n1,0,1,0\\n0,1,0,1\\n1,1,0,1\\n" * 2)
+    >>> g = labelgraph.Artifact.graph("binary", ["a", "b"], [[1, 0], [0, 1]]).save(tmp / "g.npz")
+    >>> e = labelgraph.Artifact.embeddings(["a", "b"], [[1.0, 0.0], [0.0, 1.0]]).save(tmp / "e.npz")
+    >>> cfg = TrainConfig(dataset="mulan", annotations=str(tmp / "toy"), backbone="features", graph=str(g),
+    ...                   embeddings=str(e), hidden=4, epochs=2, batch_size=4, workers=0, device="cpu",
+    ...                   out=str(tmp / "run"))
+    >>> record = fit(cfg)
+    >>> record["epoch"], record["train_images"], record["val_images"], 0.0 <= record["best_mAP"] <= 1.0
+    (2, 8, 8, True)
+    >>> sorted(p.name for p in (tmp / "run").iterdir())
+    ['best.pt', 'config.json', 'last.pt', 'log.jsonl']
+    >>> len((tmp / "run" / "log.jsonl").read_text().splitlines())   # one line an epoch
+    2
+    >>> fit(cfg)   # the folder holds a run now
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.ConfigError: ...run: already holds a run (last.pt); use --resume to continue it or another --out
     """
     check_run(cfg)
     ctx = init_distributed(cfg.device)
@@ -564,6 +636,31 @@ def evaluate_checkpoint(path: str | os.PathLike[str], *, progress: bool = False,
     ``split``, ``batch_size``, ``device``, ``workers``, ``amp``, ``limit``, ``skip_missing``;
     ``graph``/``embeddings`` to evaluate the trained weights with other label inputs,
     which must fit the model's dimensions).
+
+    Examples
+    --------
+    A tiny run (as in :func:`fit`), then its last checkpoint scored again on the test split:
+
+    >>> import labelgraph
+    >>> _ = (tmp / "toy.xml").write_text('<labels xmlns="http://mulan.sourceforge.net/labels">'
+    ...                                  '<label name="a"/><label name="b"/></labels>')
+    >>> head = "@relation toy\\n@attribute x numeric\\n@attribute y numeric\\n@attribute a {0,1}\\n@attribute b {0,1}\\n"
+    >>> for split in ("train", "test"):
+    ...     _ = (tmp / f"toy-{split}.arff").write_text(head + "@data\\n" + "0,0,1,0\\n1,0,1,0\\n0,1,0,1\\n1,1,0,1\\n" * 2)
+    >>> g = labelgraph.Artifact.graph("binary", ["a", "b"], [[1, 0], [0, 1]]).save(tmp / "g.npz")
+    >>> e = labelgraph.Artifact.embeddings(["a", "b"], [[1.0, 0.0], [0.0, 1.0]]).save(tmp / "e.npz")
+    >>> record = fit(TrainConfig(dataset="mulan", annotations=str(tmp / "toy"), backbone="features", graph=str(g),
+    ...                          embeddings=str(e), hidden=4, epochs=1, batch_size=4, workers=0, device="cpu",
+    ...                          out=str(tmp / "run")))
+    >>> result = evaluate_checkpoint(tmp / "run" / "last.pt", batch_size=3)
+    >>> result.split, result.labels, result.scores.shape, result.targets[:2].tolist()
+    ('test', ('a', 'b'), (8, 2), [[1.0, 0.0], [1.0, 0.0]])
+    >>> abs(result.metrics["mAP"] - record["metrics"]["mAP"]) < 1e-6   # the run's own validation score
+    True
+    >>> evaluate_checkpoint(tmp / "run" / "nothing.pt")
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.ArtifactError: ...nothing.pt: no such checkpoint
     """
     path = Path(path)
     state = load_checkpoint(path)

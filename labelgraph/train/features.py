@@ -48,7 +48,40 @@ def cache_key(backbone_state: dict[str, torch.Tensor], meta: dict[str, Any]) -> 
 
 
 def cached_features(setup: Any, data: SplitData, split: str) -> SplitData:
-    """The split as pooled backbone features (N × D, fp16, memory-mapped), computed on first use."""
+    """The split as pooled backbone features (N × D, fp16, memory-mapped), computed on first use.
+
+    ``setup`` is the trainer's run setup: ``cfg`` (``cache_features`` names the folder),
+    ``ctx``, ``model``, ``progress``, ``channels_last`` and ``amp_dtype``.  The file is
+    ``<dataset>-<split>-<key>.npy`` with its ``.json`` sidecar; a second call with the
+    same backbone, settings and samples reads it back.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from PIL import Image
+    >>> from labelgraph.train.config import TrainConfig
+    >>> from labelgraph.train.data import load_split
+    >>> from labelgraph.train.distributed import init_distributed
+    >>> from labelgraph.train.models import build_backbone, build_model
+    >>> for name in ("a.png", "b.png"):
+    ...     Image.new("RGB", (40, 40)).save(tmp / name)
+    >>> _ = (tmp / "train.csv").write_text("a.png,cat\\nb.png,dog\\n")
+    >>> cfg = TrainConfig(backbone="resnet18", root=str(tmp), image_size=32, batch_size=2, workers=0,
+    ...                   cache_features=str(tmp / "cache"))
+    >>> model = build_model("mlgcn", build_backbone("resnet18"), torch.eye(2), torch.zeros(2, 3), hidden=8)
+    >>> setup = SimpleNamespace(cfg=cfg, ctx=init_distributed("cpu"), model=model, progress=False,
+    ...                         channels_last=False, amp_dtype=None)
+    >>> feats = cached_features(setup, load_split(cfg, "train"), "train")
+    >>> feats.kind, feats.features.shape, feats.features.dtype, feats.targets.tolist()
+    ('features', (2, 512), dtype('float16'), [[1.0, 0.0], [0.0, 1.0]])
+    >>> sorted(p.suffix for p in (tmp / "cache").iterdir())
+    ['.json', '.npy']
+    >>> npy = next((tmp / "cache").glob("*.npy"))
+    >>> written = npy.stat().st_mtime_ns
+    >>> again = cached_features(setup, load_split(cfg, "train"), "train")   # read back, not recomputed
+    >>> npy.stat().st_mtime_ns == written, bool((again.features == feats.features).all())
+    (True, True)
+    """
     cfg, ctx, model = setup.cfg, setup.ctx, setup.model
     folder = Path(cfg.cache_features)
     meta = {"backbone": cfg.backbone, "image_size": cfg.image_size, "pool": model.pool, "dataset": cfg.dataset,

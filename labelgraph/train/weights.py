@@ -21,7 +21,22 @@ log = logging.getLogger(__name__)
 
 
 def weights_for(name: str) -> Any:
-    """torchvision's default weights enum member for model ``name``."""
+    """torchvision's default weights enum member for model ``name``.
+
+    Raises
+    ------
+    ConfigError
+        torchvision has no pretrained weights for ``name``.
+
+    Examples
+    --------
+    >>> weights_for("resnet18").name, weights_for("r3d_18").name
+    ('IMAGENET1K_V1', 'KINETICS400_V1')
+    >>> weights_for("resnet_mystery")
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.ConfigError: torchvision has no pretrained weights for 'resnet_mystery'
+    """
     from torchvision.models import get_model_weights
 
     try:
@@ -31,7 +46,16 @@ def weights_for(name: str) -> Any:
 
 
 def weights_path(name: str) -> tuple[Path, str]:
-    """Where the weights file of ``name`` lives in the torch cache, and its URL."""
+    """Where the weights file of ``name`` lives in the torch cache, and its URL.
+
+    The folder is ``torch.hub.get_dir()/checkpoints`` (``$TORCH_HOME/hub/checkpoints``).
+
+    Examples
+    --------
+    >>> path, url = weights_path("resnet18")
+    >>> path.name, path.parent.name, url
+    ('resnet18-f37072fd.pth', 'checkpoints', 'https://download.pytorch.org/models/resnet18-f37072fd.pth')
+    """
     import torch.hub
 
     weights = weights_for(name)
@@ -40,7 +64,26 @@ def weights_path(name: str) -> tuple[Path, str]:
 
 
 def load_pretrained_state(name: str) -> dict:
-    """The pretrained ``state_dict`` of torchvision model ``name`` (downloaded only when allowed)."""
+    """The pretrained ``state_dict`` of torchvision model ``name`` (downloaded only when allowed).
+
+    Raises
+    ------
+    ConfigError
+        The file is missing and ``LABELGRAPH_OFFLINE=1`` forbids the download, or it is unreadable.
+    NetworkError
+        The file is missing and the download failed.
+
+    Examples
+    --------
+    An empty torch cache, offline: the error names the file, its URL and the folder to put it in.
+
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"TORCH_HOME": str(tmp), "LABELGRAPH_OFFLINE": "1"}):
+    ...     load_pretrained_state("resnet18")
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.ConfigError: pretrained weights for resnet18 not found: put resnet18-f37072fd.pth (from https://download.pytorch.org/models/resnet18-f37072fd.pth) in .../hub/checkpoints, or train with --no-pretrained
+    """
     import torch
 
     path, url = weights_path(name)
