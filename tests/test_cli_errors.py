@@ -152,6 +152,7 @@ def test_interrupt_is_one_line_exit_130(tmp_path):
         deadline = time.monotonic() + 60
         while not list(tmp_path.glob(".*ingest*")) and time.monotonic() < deadline:
             time.sleep(0.1)  # until the ingest has started (its temporary database exists)
+        time.sleep(2.0)  # and is blocked reading the pipe (its imports done: Python ignores an interrupt there)
         proc.send_signal(signal.SIGINT)
         _, stderr = proc.communicate(timeout=60)
     finally:
