@@ -291,7 +291,7 @@ def build_outputs(kinds: str | Sequence[str], source: Source, *, out: str | Path
     for (k, params, art), path in zip(artifacts, targets):
         m = structure_measures(art.matrix)
         rows.append({"kind": k, "params": " ".join(f"{n}={v:g}" for n, v in params.items()),
-                     "num_labels": art.num_labels, "num_samples": stats.num_samples, "num_edges": m["edges"],
+                     "num_labels": art.num_labels, "num_samples": stats.num_samples, "num_edges": m["num_edges"],
                      "density": round(m["density"], 4), "isolated": m["isolated"], "max_degree": m["max_degree"],
                      "path": str(path), "status": status[path]})
     return BuildResult(src.description, src.origin,

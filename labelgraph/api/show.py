@@ -40,7 +40,7 @@ def summarize(artifact: Any) -> dict[str, Any]:
     else:
         from ..graphs.measures import structure_measures
 
-        info.update({("num_edges" if k == "edges" else k): v for k, v in structure_measures(art.matrix).items()})
+        info.update(structure_measures(art.matrix))
     info["meta"] = meta
     return info
 

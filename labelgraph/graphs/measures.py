@@ -28,7 +28,6 @@ __all__ = [
     "label_degrees",
     "structure_measures",
     "structure_and_degrees",
-    "measure_row",
     "asymmetry",
     "is_symmetric",
     "degree_histogram",
@@ -76,13 +75,13 @@ def structure_measures(matrix: Any) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``edges`` (int), ``density`` (float), ``isolated`` (int), ``mean_degree``
+        ``num_edges`` (int), ``density`` (float), ``isolated`` (int), ``mean_degree``
         (float), ``max_degree`` (int), ``components`` (int).
 
     Examples
     --------
     >>> structure_measures([[1, 0.5, 0], [0.5, 1, 0], [0, 0, 1]])
-    {'edges': 2, 'density': 0.3333333333333333, 'isolated': 1, 'mean_degree': 0.6666666666666666, 'max_degree': 1, 'components': 2}
+    {'num_edges': 2, 'density': 0.3333333333333333, 'isolated': 1, 'mean_degree': 0.6666666666666666, 'max_degree': 1, 'components': 2}
     """
     return structure_and_degrees(matrix)[0]
 
@@ -93,7 +92,7 @@ def structure_and_degrees(matrix: Any) -> tuple[dict[str, Any], np.ndarray]:
     Examples
     --------
     >>> measures, degree = structure_and_degrees([[0, 1, 0], [0, 0, 0], [0, 0, 0]])
-    >>> measures["edges"], degree.tolist()
+    >>> measures["num_edges"], degree.tolist()
     (1, [1, 1, 0])
     """
     from scipy.sparse.csgraph import connected_components
@@ -114,7 +113,7 @@ def structure_and_degrees(matrix: Any) -> tuple[dict[str, Any], np.ndarray]:
     c = support.shape[0]
     components = int(connected_components(support, directed=False)[0]) if c else 0
     return {
-        "edges": entries,
+        "num_edges": entries,
         "density": float(entries / (c * (c - 1))) if c > 1 else 0.0,
         "isolated": int(np.count_nonzero(degree == 0)),
         "mean_degree": float(degree.mean()) if c else 0.0,
@@ -268,18 +267,6 @@ def oversmoothing(matrix: Any, embeddings: Any, ks: Sequence[int] = (2, 4)) -> d
     return out
 
 
-def measure_row(matrix: Any) -> dict[str, Any]:
-    """:func:`structure_measures` under the keys every command prints (``num_edges`` for ``edges``).
-
-    Examples
-    --------
-    >>> measure_row([[0, 1], [1, 0]])["num_edges"]
-    2
-    """
-    row = structure_measures(matrix)
-    return {("num_edges" if k == "edges" else k): v for k, v in row.items()}
-
-
 def graph_measures(matrix: Any, embeddings: Any | None = None, ks: Sequence[int] = (2, 4)) -> dict[str, Any]:
     """Every sweep measure of one C × C matrix (definitions in the module docstring).
 
@@ -289,7 +276,7 @@ def graph_measures(matrix: Any, embeddings: Any | None = None, ks: Sequence[int]
     >>> m["num_edges"], m["components"], round(m["spectral_gap"], 6)
     (2, 2, 0.0)
     """
-    row = measure_row(matrix)
+    row = structure_measures(matrix)
     row["spectral_gap"] = spectral_gap(matrix)
     note_unmeasured(row)
     if embeddings is not None:

@@ -153,7 +153,7 @@ def graph_summary(artifact: Artifact, *, top: int = 10, bins: int = 10) -> Graph
     return GraphSummary(
         kind=artifact.kind,
         num_labels=artifact.num_labels,
-        num_edges=measures["edges"],
+        num_edges=measures["num_edges"],
         density=measures["density"],
         isolated=tuple(artifact.labels[i] for i in np.flatnonzero(degree == 0)),
         mean_degree=measures["mean_degree"],

@@ -46,7 +46,7 @@ from ..errors import ArtifactError, ConfigError
 from ..assemble.graphs import STATISTICAL_KINDS, build_graph, check_param, graph_filename, ks_variant
 from ..assemble.ks import align_to_labels, ks_meta, statistical_adjacency
 from ..graphs.ks import PRESETS, blend, check_tau, self_weight, threshold
-from ..graphs.measures import graph_measures, measure_row, note_unmeasured, oversmoothing, spectral_gap
+from ..graphs.measures import graph_measures, note_unmeasured, oversmoothing, spectral_gap, structure_measures
 from ..graphs.normalize import symmetric_normalize
 from ..graphs.sparsify import check_min_count, check_top_k
 from ..graphs.statistical import check_unit
@@ -368,7 +368,7 @@ def _sweep_ks(stats: Artifact, knowledge: Artifact, axes: Mapping[str, tuple[flo
     A_S_hat = symmetric_normalize(A_S)
     A_K_hat = symmetric_normalize(knowledge.matrix)
     c = stats.num_labels
-    empty = measure_row(np.identity(c))
+    empty = structure_measures(np.identity(c))
     for lam in axes["lam"]:
         A = blend(A_S_hat, A_K_hat, lam)
         for tau in axes["tau"]:
@@ -380,10 +380,10 @@ def _sweep_ks(stats: Artifact, knowledge: Artifact, axes: Mapping[str, tuple[flo
                 if eta == 0.0:
                     row = dict(empty)
                 elif eta < 1.0:
-                    shared = shared or measure_row(A_tau)
+                    shared = shared or structure_measures(A_tau)
                     row = dict(shared)
                 else:
-                    row = measure_row(A_KS_hat)
+                    row = structure_measures(A_KS_hat)
                 row["spectral_gap"] = spectral_gap(A_KS_hat)
                 note_unmeasured(row)
                 if E is not None:
