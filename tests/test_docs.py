@@ -6,15 +6,12 @@ import importlib
 import inspect
 import pkgutil
 import re
-import shlex
 import tempfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import labelgraph
-from labelgraph_cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 

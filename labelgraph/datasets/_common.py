@@ -6,13 +6,11 @@ with the file (and ``:line`` where one is known), so the CLI can print it as is.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import DataError
 from ..files import (MAX_LABEL_CHARS, MAX_LINE_BYTES, check_label, data_error, file_record, raw_lines,
                      read_label_list, require_file, sha256_file, text_lines, unique_names)
 from ..labelset import LabelSet
