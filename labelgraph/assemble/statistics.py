@@ -8,7 +8,7 @@ import numpy as np
 from ..artifact import Artifact
 from ..stats import cooccurrence_counts
 
-__all__ = ["label_statistics"]
+__all__ = ["label_statistics", "partial_statistics"]
 
 
 def label_statistics(labelset: Any, meta: dict[str, Any] | None = None) -> Artifact:
@@ -28,3 +28,23 @@ def label_statistics(labelset: Any, meta: dict[str, Any] | None = None) -> Artif
     empty = int(labelset.Y.shape[0] - np.count_nonzero(np.diff(labelset.Y.indptr)))
     info.setdefault("samples_without_labels", empty)
     return Artifact.statistics(labelset.labels, n, M, labelset.num_samples, info)
+
+
+def partial_statistics(partial: Any, meta: dict[str, Any] | None = None) -> Artifact:
+    """The statistics artifact of summed :class:`~labelgraph.partial.PartialStatistics` (a chunked read).
+
+    Equal, array for array, to :func:`label_statistics` of the whole label set.
+
+    Examples
+    --------
+    >>> from labelgraph.partial import PartialStatistics
+    >>> part = PartialStatistics.of([[1, 0]], ["cat", "dog"]) + PartialStatistics.of([[1, 1]], ["cat", "dog"])
+    >>> s = partial_statistics(part, {"dataset": "mine"})
+    >>> s.n.tolist(), s.num_samples, s.matrix.toarray().tolist(), s.meta["samples_without_labels"]
+    ([2, 1], 2, [[0, 1], [1, 0]], 0)
+    """
+    info = dict(meta or {})
+    if partial.files and "files" not in info:
+        info["files"] = [dict(f) for f in partial.files]
+    info.setdefault("samples_without_labels", int(partial.empty))
+    return Artifact.statistics(partial.labels, partial.n, partial.M, partial.num_samples, info)
