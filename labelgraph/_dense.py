@@ -11,12 +11,14 @@ import os
 
 from .errors import ConfigError, DataError
 
-__all__ = ["DENSE_LIMIT", "DENSE_LIMIT_ENV", "dense_limit", "check_dense"]
+__all__ = ["DENSE_LIMIT", "DENSE_LIMIT_ENV", "SPARSE_ABOVE", "dense_limit", "check_dense", "use_sparse"]
 
 #: Default largest C for which a dense C × C array is built (20,000² float64 ≈ 3 GiB).
 DENSE_LIMIT = 20_000
 #: Environment variable that overrides :data:`DENSE_LIMIT` (a whole number of labels).
 DENSE_LIMIT_ENV = "LABELGRAPH_DENSE_LIMIT"
+#: Above this many labels every graph kind takes the sparse path (``--sparse`` / ``--dense`` decide otherwise).
+SPARSE_ABOVE = 2_000
 
 
 def dense_limit() -> int:
@@ -55,3 +57,14 @@ def check_dense(c: int, what: str) -> None:
         gib = c * c * 8 / 2**30
         raise DataError(f"{what}: a dense {c} x {c} matrix ({gib:,.0f} GiB as float64) is above the limit of "
                         f"{limit:,} labels (set {DENSE_LIMIT_ENV} to raise it)")
+
+
+def use_sparse(c: int, sparse: bool | None = None) -> bool:
+    """Whether a graph of ``c`` labels is built sparse: ``sparse`` when given, else ``c >`` :data:`SPARSE_ABOVE`.
+
+    Examples
+    --------
+    >>> use_sparse(80), use_sparse(20_000), use_sparse(80, True), use_sparse(20_000, False)
+    (False, True, True, False)
+    """
+    return bool(sparse) if sparse is not None else c > SPARSE_ABOVE

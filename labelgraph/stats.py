@@ -57,27 +57,40 @@ def cooccurrence_counts(Y: Any) -> tuple[np.ndarray, sp.csr_matrix]:
     return n, M
 
 
-def conditional_probability(M: Any, n: Any, labels: Sequence[str] | None = None) -> np.ndarray:
-    """``P_ij = P(L_j | L_i) = M_ij / n_i`` as a dense float64 C × C array.
+def conditional_probability(M: Any, n: Any, labels: Sequence[str] | None = None, *,
+                            sparse: bool = False) -> np.ndarray | sp.csr_matrix:
+    """``P_ij = P(L_j | L_i) = M_ij / n_i``: a dense float64 C × C array, or with ``sparse`` a float64 CSR.
 
     A label with ``n_i = 0`` gets a zero row and a warning naming it (the first 10
     names, then how many more); the same set of labels is warned about once per process.
+    The sparse form scales the stored entries of each row (the same division as the
+    dense form, so the same numbers) and never allocates C × C.
 
     Examples
     --------
     >>> P = conditional_probability([[0, 2], [2, 0]], [4, 2])
     >>> P.tolist()
     [[0.0, 0.5], [1.0, 0.0]]
+    >>> conditional_probability(sp.csr_matrix([[0, 2], [2, 0]]), [4, 2], sparse=True).toarray().tolist()
+    [[0.0, 0.5], [1.0, 0.0]]
     """
-    if sp.issparse(M):
-        check_dense(M.shape[0], "P = M / n")
-        M = M.toarray()
-    M = np.asarray(M)
     n = np.asarray(n, dtype=np.float64)
     zero = n == 0
     if zero.any():
         _warn_no_sample([labels[i] if labels is not None else f"label {i}" for i in np.flatnonzero(zero)])
     safe = np.where(zero, 1.0, n)
+    if sparse:
+        S = sp.csr_matrix(M, dtype=np.float64, copy=True)
+        S.sort_indices()
+        rows = np.repeat(np.arange(S.shape[0]), np.diff(S.indptr))
+        S.data /= safe[rows]
+        S.data[zero[rows]] = 0.0
+        S.eliminate_zeros()
+        return S
+    if sp.issparse(M):
+        check_dense(M.shape[0], "P = M / n")
+        M = M.toarray()
+    M = np.asarray(M)
     P = M.astype(np.float64) / safe[:, None]
     P[zero] = 0.0
     return P

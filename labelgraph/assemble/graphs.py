@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from .._dense import use_sparse
 from .._version import __version__
 from ..artifact import Artifact
 from ..errors import ArtifactError, ConfigError, LabelMismatchError
@@ -92,7 +93,7 @@ def _aligned_vectors(stats: Artifact, embeddings: Artifact | None) -> np.ndarray
 
 def build_graph(stats: Artifact, kind: str, *, raw: bool = False, min_count: int | None = None,
                 top_k: int | None = None, symmetrize: str = "none", embeddings: Artifact | None = None,
-                base: str = "binary", **params: float | None) -> Artifact:
+                base: str = "binary", sparse: bool | None = None, **params: float | None) -> Artifact:
     """Build a graph artifact of ``kind`` (a key of :data:`STATISTICAL_KINDS`) from a statistics artifact.
 
     Parameters
@@ -116,6 +117,10 @@ def build_graph(stats: Artifact, kind: str, *, raw: bool = False, min_count: int
         Label embeddings (``cosine``), aligned to the statistics' labels by name.
     base : str
         The kind whose graph ``shuffled`` permutes and ``random`` matches in edges.
+    sparse : bool, optional
+        Build ``P`` and the ML-GCN family sparse (CSR from ``M`` to the artifact);
+        by default sparse above ``SPARSE_ABOVE`` = 2,000 labels.  The other kinds
+        are sparse always.  Both paths agree to 1e-6 (``docs/graphs.md``).
     **params
         The kind's parameters (``tau``, ``p``, ``min_expected``, ``seed``); ``None``
         or absent takes the kind's default; parameters of other kinds are ignored.
@@ -153,7 +158,8 @@ def build_graph(stats: Artifact, kind: str, *, raw: bool = False, min_count: int
         if top_k is not None:
             M = top_k_filter(M, top_k)
         M = symmetrize_matrix(M, symmetrize)
-        P = conditional_probability(M, stats.n, labels=stats.labels)
+        P = conditional_probability(M, stats.n, labels=stats.labels,
+                                    sparse=use_sparse(stats.num_labels, sparse))
         raw_matrix, normalized = spec.compute(P, M, stats.n, **values)
     else:
         vectors = _aligned_vectors(stats, embeddings) if spec.needs == "embeddings" else None
@@ -162,7 +168,7 @@ def build_graph(stats: Artifact, kind: str, *, raw: bool = False, min_count: int
             if base not in STATISTICAL_KINDS or STATISTICAL_KINDS[base].needs == "base":
                 raise ConfigError(f"--base must be a kind built from statistics, got {base!r}")
             base_art = build_graph(stats, base, raw=raw, min_count=min_count, top_k=top_k, symmetrize=symmetrize,
-                                   embeddings=embeddings, **params)
+                                   embeddings=embeddings, sparse=sparse, **params)
             extra["base"] = base
             extra["base_hash"] = base_art.content_hash
             base_matrix = base_art.matrix

@@ -10,11 +10,13 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from .._dense import use_sparse
 from .._version import __version__
 from ..artifact import Artifact, require_same_labels
 from ..errors import ArtifactError
 from ..graphs.ks import PRESETS, adjacency_from_probability, check_tau, ks_graph
 from ..graphs.statistical import check_unit
+from ..stats import conditional_probability
 
 __all__ = ["statistical_adjacency", "align_to_labels", "ks_meta", "ks_artifact"]
 
@@ -22,11 +24,12 @@ log = logging.getLogger(__name__)
 
 
 def statistical_adjacency(stats: Artifact, stat_graph: str = "probability", *, stat_tau: float = 0.4,
-                          p: float = 0.2) -> np.ndarray:
+                          p: float = 0.2, sparse: bool = False) -> Any:
     """``A_S`` of a statistics artifact: ``P``, binary ``B`` (Eq. 7, τ = ``stat_tau``) or re-weighted ``A'`` (Eq. 8).
 
     ``B`` has a zero diagonal (the identity of Eq. 4 supplies the self loops);
-    ``A'`` keeps its ``1 − p`` diagonal, as ML-GCN defines it.
+    ``A'`` keeps its ``1 − p`` diagonal, as ML-GCN defines it.  A dense array, or
+    with ``sparse`` a CSR matrix built from ``M`` without any C × C step.
 
     Examples
     --------
@@ -38,7 +41,9 @@ def statistical_adjacency(stats: Artifact, stat_graph: str = "probability", *, s
     """
     if stats.kind != "statistics":
         raise ArtifactError(f"A_S is built from a statistics artifact, got {stats.kind}")
-    return adjacency_from_probability(stats.conditional_probability(), stat_graph, stat_tau=stat_tau, p=p)
+    P = (conditional_probability(stats.matrix, stats.n, labels=stats.labels, sparse=True) if sparse
+         else stats.conditional_probability())
+    return adjacency_from_probability(P, stat_graph, stat_tau=stat_tau, p=p)
 
 
 def align_to_labels(stats_labels: tuple[str, ...], knowledge: Artifact, *, align: bool = False,
@@ -91,7 +96,7 @@ def ks_meta(stats: Artifact, knowledge: Artifact, params: Mapping[str, float], s
 
 def ks_artifact(stats: Artifact, knowledge: Artifact, *, lam: float, tau: float, eta: float,
                 stat_graph: str = "probability", stat_tau: float = 0.4, p: float = 0.2,
-                align: bool = False, raw: bool = False) -> Artifact:
+                align: bool = False, raw: bool = False, sparse: bool | None = None) -> Artifact:
     """The ``ks`` graph artifact of a statistics and a knowledge artifact (SPEC §2.6).
 
     Parameters
@@ -111,6 +116,9 @@ def ks_artifact(stats: Artifact, knowledge: Artifact, *, lam: float, tau: float,
         the orders must already agree.  The label sets must be equal either way.
     raw : bool
         Save ``A_KS`` (Eq. 4) instead of ``Â_KS``.
+    sparse : bool, optional
+        Build every step sparse; by default sparse above ``SPARSE_ABOVE`` labels
+        (:func:`labelgraph._dense.use_sparse`).  Both paths agree to 1e-6.
 
     Returns
     -------
@@ -141,8 +149,9 @@ def ks_artifact(stats: Artifact, knowledge: Artifact, *, lam: float, tau: float,
     if A_K.diagonal().any():
         log.warning("the knowledge graph has a non-zero diagonal; it is dropped (SPEC §2.5: zero diagonal)")
         A_K = knowledge.without_diagonal().matrix
-    A_S = statistical_adjacency(stats, stat_graph, stat_tau=stat_tau, p=p)
-    result = ks_graph(A_S, A_K, parts=True, **params)
+    sparse = use_sparse(stats.num_labels, sparse)
+    A_S = statistical_adjacency(stats, stat_graph, stat_tau=stat_tau, p=p, sparse=sparse)
+    result = ks_graph(A_S, A_K, parts=True, sparse=sparse, **params)
     matrix = result.A_KS if raw else result.A_KS_hat
     meta = ks_meta(stats, knowledge, params, stat_graph, stat_tau, p, aligned, raw)
     log.info("ks graph: lam=%g tau=%g eta=%g stat_graph=%s", params["lam"], params["tau"], params["eta"], stat_graph)

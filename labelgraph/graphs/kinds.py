@@ -30,7 +30,8 @@ class GraphKind:
     """A graph kind built by :func:`build_graph`: its parameters, their defaults, and how to compute it.
 
     ``compute(P, M, n, **params) -> (raw, normalized)`` is the ML-GCN family's form
-    (dense, from ``P``); ``make(inputs, **params) -> (raw, normalized)`` the general
+    (from ``P``: dense arrays from a dense ``P``, CSR from a sparse one);
+    ``make(inputs, **params) -> (raw, normalized)`` the general
     one (sparse, from :class:`KindInputs`).  Exactly one is set.  Both take arrays and
     return arrays; :func:`labelgraph.assemble.build_graph` makes the artifact.
 
@@ -76,23 +77,28 @@ class KindInputs:
         return int(self.M.shape[0])
 
 
-def _probability(P: np.ndarray, M: Any, n: Any, **_: float) -> tuple[np.ndarray, np.ndarray]:
+def _probability(P: Any, M: Any, n: Any, **_: float) -> tuple[Any, Any]:
     return P, P
 
 
-def _binary(P: np.ndarray, M: Any, n: Any, *, tau: float, **_: float) -> tuple[np.ndarray, np.ndarray]:
+def _plus_identity(A: Any) -> Any:
+    c = A.shape[0]
+    return sp.csr_matrix(A + sp.identity(c, format="csr")) if sp.issparse(A) else A + np.identity(c)
+
+
+def _binary(P: Any, M: Any, n: Any, *, tau: float, **_: float) -> tuple[Any, Any]:
     B = binary_graph(P, tau)
-    return B, symmetric_normalize(B + np.identity(B.shape[0]))
+    return B, symmetric_normalize(_plus_identity(B))
 
 
-def _reweighted(P: np.ndarray, M: Any, n: Any, *, tau: float, p: float, **_: float) -> tuple[np.ndarray, np.ndarray]:
+def _reweighted(P: Any, M: Any, n: Any, *, tau: float, p: float, **_: float) -> tuple[Any, Any]:
     A = reweighted_graph(binary_graph(P, tau), p)
     return A, symmetric_normalize(A)
 
 
-def _mlgcn(P: np.ndarray, M: Any, n: Any, *, tau: float, p: float, **_: float) -> tuple[np.ndarray, np.ndarray]:
-    A = mlgcn_graph(M, n, tau, p, normalize=False)
-    return A, mlgcn_graph(M, n, tau, p)
+def _mlgcn(P: Any, M: Any, n: Any, *, tau: float, p: float, **_: float) -> tuple[Any, Any]:
+    A = mlgcn_graph(M, n, tau, p, normalize=False, sparse=sp.issparse(P))
+    return A, symmetric_normalize(A, transpose=True)
 
 
 def _with_self_loops(X: sp.csr_matrix, inputs: KindInputs) -> tuple[sp.csr_matrix, sp.csr_matrix]:

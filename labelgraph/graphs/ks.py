@@ -78,7 +78,7 @@ PRESETS: dict[str, KSPreset] = {
 
 
 class KSParts(NamedTuple):
-    """Every intermediate of Eqs. (2)–(4), each a dense float64 C × C array."""
+    """Every intermediate of Eqs. (2)–(4), each a float64 C × C matrix (dense, or CSR on the sparse path)."""
 
     A_S_hat: np.ndarray
     """``Â_S = norm(A_S)``."""
@@ -114,56 +114,76 @@ def check_tau(value: float, name: str = "tau") -> float:
     return value
 
 
-def _dense(A: Any, name: str) -> np.ndarray:
-    check_dense(A.shape[0] if sp.issparse(A) else len(A), name)
-    A = A.toarray() if sp.issparse(A) else np.asarray(A)
-    A = np.asarray(A, dtype=np.float64)
+def _checked(A: Any, name: str, sparse: bool) -> Any:
+    if sparse:
+        A = sp.csr_matrix(A, dtype=np.float64)
+        values = A.data
+    else:
+        check_dense(A.shape[0] if sp.issparse(A) else len(A), name)
+        A = np.asarray(A.toarray() if sp.issparse(A) else A, dtype=np.float64)
+        values = A
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise DataError(f"{name} must be a square C x C matrix, got shape {A.shape}")
-    if not np.all(np.isfinite(A)):
+    if not np.all(np.isfinite(values)):
         raise DataError(f"{name} holds NaN or inf")
-    if (A < 0).any():
+    if (values < 0).any():
         raise DataError(f"{name} holds negative weights; Eqs. (2)-(4) need non-negative adjacency matrices")
     return A
 
 
-def blend(A_S_hat: np.ndarray, A_K_hat: np.ndarray, lam: float) -> np.ndarray:
-    """Eq. (2): ``λ Â_S + (1 − λ) Â_K``.
+def blend(A_S_hat: Any, A_K_hat: Any, lam: float) -> Any:
+    """Eq. (2): ``λ Â_S + (1 − λ) Â_K``: CSR when both are sparse, else a dense array.
 
     Examples
     --------
     >>> blend(np.ones((1, 1)), np.zeros((1, 1)), 0.25).tolist()
     [[0.25]]
     """
+    if sp.issparse(A_S_hat) and sp.issparse(A_K_hat):
+        return sp.csr_matrix(lam * A_S_hat + (1.0 - lam) * A_K_hat)
+    A_S_hat = A_S_hat.toarray() if sp.issparse(A_S_hat) else A_S_hat
+    A_K_hat = A_K_hat.toarray() if sp.issparse(A_K_hat) else A_K_hat
     return lam * A_S_hat + (1.0 - lam) * A_K_hat
 
 
-def threshold(A: np.ndarray, tau: float) -> np.ndarray:
+def threshold(A: Any, tau: float) -> Any:
     """Eq. (3): entries below τ become 0; τ itself is kept (``≥``).
+
+    On a sparse ``A`` only the stored entries are compared: an absent entry is 0 and
+    stays 0 for every τ ≥ 0, so the result is the dense one.
 
     Examples
     --------
     >>> threshold(np.array([[0.1, 0.2]]), 0.2).tolist()
     [[0.0, 0.2]]
     """
+    if sp.issparse(A):
+        out = sp.csr_matrix(A, copy=True)
+        out.data[out.data < tau] = 0.0
+        out.eliminate_zeros()
+        return out
     return np.where(A >= tau, A, 0.0)
 
 
-def self_weight(A_tau: np.ndarray, eta: float) -> np.ndarray:
-    """Eq. (4): ``η A_τ + (1 − η) I``.
+def self_weight(A_tau: Any, eta: float) -> Any:
+    """Eq. (4): ``η A_τ + (1 − η) I`` (CSR from a sparse ``A_τ``).
 
     Examples
     --------
     >>> self_weight(np.array([[0.0, 1.0], [1.0, 0.0]]), 0.4).tolist()
     [[0.6, 0.4], [0.4, 0.6]]
     """
+    if sp.issparse(A_tau):
+        out = sp.csr_matrix(eta * A_tau + (1.0 - eta) * sp.identity(A_tau.shape[0], format="csr"))
+        out.eliminate_zeros()
+        return out
     A_KS = eta * A_tau
     A_KS[np.diag_indices_from(A_KS)] += 1.0 - eta
     return A_KS
 
 
 def ks_graph(A_S: Any, A_K: Any, lam: float, tau: float, eta: float,
-             parts: bool = False) -> np.ndarray | KSParts:
+             parts: bool = False, *, sparse: bool | None = None) -> Any:
     """The KS graph of KSSNet, Eqs. (2)–(4), from a statistical and a knowledge adjacency matrix.
 
     Parameters
@@ -180,10 +200,13 @@ def ks_graph(A_S: Any, A_K: Any, lam: float, tau: float, eta: float,
         η ∈ [0, 1], the weight of the thresholded graph against the identity in Eq. (4).
     parts : bool
         Return a :class:`KSParts` of every intermediate instead of ``Â_KS`` alone.
+    sparse : bool, optional
+        Keep every step sparse (CSR in, CSR out, never C × C); by default sparse
+        exactly when both ``A_S`` and ``A_K`` are sparse matrices.
 
     Returns
     -------
-    ndarray of float64, C × C, or KSParts
+    ndarray of float64, C × C (CSR on the sparse path), or KSParts
         ``Â_KS = norm(η A_τ + (1 − η) I)``.  A label without any weight in ``A_S``
         or ``A_K`` gets a zero row there (no NaN); with ``η < 1`` every label keeps
         its self loop.
@@ -207,8 +230,10 @@ def ks_graph(A_S: Any, A_K: Any, lam: float, tau: float, eta: float,
     lam = check_unit("lam", lam)
     eta = check_unit("eta", eta)
     tau = check_tau(tau)
-    A_S = _dense(A_S, "A_S")
-    A_K = _dense(A_K, "A_K")
+    if sparse is None:
+        sparse = sp.issparse(A_S) and sp.issparse(A_K)
+    A_S = _checked(A_S, "A_S", sparse)
+    A_K = _checked(A_K, "A_K", sparse)
     if A_S.shape != A_K.shape:
         raise DataError(f"A_S is {A_S.shape[0]} x {A_S.shape[1]} but A_K is {A_K.shape[0]} x {A_K.shape[1]}")
     A_S_hat = symmetric_normalize(A_S)
@@ -246,8 +271,10 @@ def ks_params(preset: str | None = None, *, lam: float | None = None, tau: float
 
 
 def adjacency_from_probability(P: Any, stat_graph: str = "probability", *, stat_tau: float = 0.4,
-                               p: float = 0.2) -> np.ndarray:
+                               p: float = 0.2) -> Any:
     """``A_S`` from ``P``: ``P`` itself, binary ``B`` (Eq. 7, τ = ``stat_tau``) or re-weighted ``A'`` (Eq. 8).
+
+    A sparse ``P`` gives a sparse ``A_S`` (CSR).
 
     ``B`` has a zero diagonal (the identity of Eq. 4 supplies the self loops);
     ``A'`` keeps its ``1 − p`` diagonal, as ML-GCN defines it.
@@ -260,7 +287,7 @@ def adjacency_from_probability(P: Any, stat_graph: str = "probability", *, stat_
     """
     if stat_graph not in STAT_GRAPHS:
         raise ConfigError(f"unknown statistical graph {stat_graph!r} (known: {', '.join(STAT_GRAPHS)})")
-    P = np.asarray(P, dtype=np.float64)
+    P = sp.csr_matrix(P, dtype=np.float64) if sp.issparse(P) else np.asarray(P, dtype=np.float64)
     if stat_graph == "probability":
         return P
     B = binary_graph(P, stat_tau)

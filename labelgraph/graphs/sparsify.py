@@ -12,6 +12,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ConfigError
+from .normalize import symmetric_normalize
 
 __all__ = ["SYMMETRIZE", "check_min_count", "check_top_k", "min_count_filter", "top_k_filter", "symmetrize",
            "sparse_normalize"]
@@ -125,9 +126,4 @@ def sparse_normalize(A: Any) -> sp.csr_matrix:
     >>> sparse_normalize(sp.csr_matrix([[0.0, 0.0], [0.0, 4.0]])).toarray().tolist()
     [[0.0, 0.0], [0.0, 1.0]]
     """
-    A = sp.csr_matrix(A, dtype=np.float64)
-    degree = np.asarray(A.sum(axis=1)).ravel()
-    d = np.zeros_like(degree)
-    np.divide(1.0, np.sqrt(degree, where=degree > 0, out=np.zeros_like(degree)), out=d, where=degree > 0)
-    D = sp.diags(d)
-    return sp.csr_matrix(D @ A @ D)
+    return symmetric_normalize(sp.csr_matrix(A, dtype=np.float64))
