@@ -87,11 +87,13 @@ def _source(dataset: str | None, stats_file: str | None, root: str | None, annot
 @click.option("--base", type=RegistryChoice(base_kinds), default="binary", show_default=True,
               help="The graph shuffled permutes and random matches in edge count.")
 @click.option("--seed", type=int, help="Seed of shuffled and random (default 0).")
+@click.option("--sparse/--dense", default=None,
+              help="Build every kind sparse (CSR from M to the file) or dense (default: sparse above 2,000 labels).")
 def build(kind: str, tau: float | None, p: float | None, raw: bool, store: str | None, relations: str | None,
           multiplier: tuple[str, ...], directed: bool, overrides: str | None, knowledge_file: str | None,
           lam: float | None, eta: float | None, stat_graph: str, preset: str | None, align: bool,
           min_count: int | None, top_k: int | None, symmetrize: str, embeddings_file: str | None,
-          min_expected: float | None, base: str, seed: int | None,
+          min_expected: float | None, base: str, seed: int | None, sparse: bool | None,
           out: str, name: str | None, force: bool, as_json: bool, **source: Any) -> None:
     """Build label statistics and graphs, one .npz per graph.
 
@@ -112,7 +114,7 @@ def build(kind: str, tau: float | None, p: float | None, raw: bool, store: str |
         multipliers=parse_multipliers(multiplier), directed=directed, overrides=overrides,
         knowledge=knowledge_file, lam=lam, eta=eta, stat_graph=stat_graph, preset=preset, align=align,
         min_count=min_count, top_k=top_k, symmetrize=symmetrize, embeddings=embeddings_file,
-        min_expected=min_expected, base=base, seed=seed)
+        min_expected=min_expected, base=base, seed=seed, sparse=sparse)
     rows = result.graphs
     if as_json:
         echo_json(result.to_dict())

@@ -164,3 +164,28 @@ def test_property_small_graphs(c, seed, tau, p):
                     build_graph(stats, kind, sparse=True, tau=tau, p=p))
     np.testing.assert_allclose(mlgcn_graph(stats.matrix, stats.n, tau, p, sparse=True).toarray(),
                                mlgcn_graph(stats.matrix, stats.n, tau, p), atol=1e-12)
+
+
+def test_every_kind_at_20000_labels_without_a_dense_step(monkeypatch):
+    """C = 20,000 (SPEC §6): each kind builds with dense steps forbidden and peaks far below one C × C array."""
+    import tracemalloc
+
+    monkeypatch.setenv("LABELGRAPH_DENSE_LIMIT", "1000")
+    stats = zipf_statistics(20_000, 100_000, 4, seed=0)
+    c = stats.num_labels
+    K = sp.triu(sp.random(c, c, density=1e-4, random_state=np.random.default_rng(1), format="csr"), k=1)
+    knowledge = labelgraph.Artifact.graph("knowledge", stats.labels, K + K.T)
+    one_dense = c * c  # bytes of a C × C bool array, the smallest dense step there is
+    builds = {kind: (lambda kind=kind: build_graph(stats, kind)) for kind in KINDS if kind != "complete"}
+    builds["ks"] = lambda: ks_artifact(stats, knowledge, lam=0.4, tau=0.02, eta=0.4, stat_graph="reweighted")
+    for kind, build in builds.items():
+        tracemalloc.start()
+        try:
+            graph = build()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert graph.num_labels == c and graph.matrix.nnz <= stats.matrix.nnz + c + knowledge.matrix.nnz, kind
+        assert peak < one_dense / 4, f"{kind}: peak {peak / 2**20:.0f} MiB"
+    with pytest.raises(ConfigError, match="complete graph of 20000 labels .* refused above 5000 labels"):
+        build_graph(stats, "complete")

@@ -193,7 +193,8 @@ def build_outputs(kinds: str | Sequence[str], source: Source, *, out: str | Path
                   lam: float | None = None, eta: float | None = None, stat_graph: str = "probability",
                   preset: str | None = None, align: bool = False, min_count: int | None = None,
                   top_k: int | None = None, symmetrize: str = "none", embeddings: str | Path | None = None,
-                  min_expected: float | None = None, base: str = "binary", seed: int | None = None) -> BuildResult:
+                  min_expected: float | None = None, base: str = "binary", seed: int | None = None,
+                  sparse: bool | None = None) -> BuildResult:
     """Build every graph of ``kinds`` from ``source``'s statistics and save them (all or none) in ``out``.
 
     The statistics are saved beside the graphs unless they came from a statistics
@@ -213,6 +214,7 @@ def build_outputs(kinds: str | Sequence[str], source: Source, *, out: str | Path
     min_count, top_k, symmetrize : sparsification (SPEC §2.7–2.8)
     embeddings : label embeddings file (cosine)
     base : the graph ``shuffled`` permutes and ``random`` matches
+    sparse : build sparse (True) or dense (False); None: sparse above 2,000 labels
 
     Examples
     --------
@@ -247,7 +249,7 @@ def build_outputs(kinds: str | Sequence[str], source: Source, *, out: str | Path
             spec = STATISTICAL_KINDS[k]
             given = {"tau": tau, "p": p, "min_expected": min_expected, "seed": seed}
             params = {n: (given[n] if given[n] is not None else spec.defaults[n]) for n in spec.params}
-            options = dict(min_count=min_count, top_k=top_k, symmetrize=symmetrize, base=base,
+            options = dict(min_count=min_count, top_k=top_k, symmetrize=symmetrize, base=base, sparse=sparse,
                            embeddings=_embeddings(embeddings) if spec.needs == "embeddings" else None)
             plans.append((k, params, lambda k=k, options=options: build_graph(stats, k, raw=raw, **options,
                                                                                **given)))
@@ -270,8 +272,9 @@ def build_outputs(kinds: str | Sequence[str], source: Source, *, out: str | Path
                 else:
                     know = knowledge_graph()
                 if top_k is None and symmetrize == "none":
-                    return ks_artifact(stats, know, stat_graph=stat_graph, align=align, raw=raw, **params)
-                A_KS = ks_artifact(stats, know, stat_graph=stat_graph, align=align, raw=True, **params)
+                    return ks_artifact(stats, know, stat_graph=stat_graph, align=align, raw=raw, sparse=sparse,
+                                       **params)
+                A_KS = ks_artifact(stats, know, stat_graph=stat_graph, align=align, raw=True, sparse=sparse, **params)
                 return _sparsified(A_KS, top_k, symmetrize, normalize=not raw)
 
             plans.append((k, params, make))

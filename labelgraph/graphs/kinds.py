@@ -19,7 +19,7 @@ from .baselines import check_seed, complete_graph, identity_graph, random_graph,
 from .normalize import symmetric_normalize
 from .sparsify import sparse_normalize, top_k_filter
 from .sparsify import symmetrize as symmetrize_matrix
-from .statistical import binary_graph, check_unit, mlgcn_graph, reweighted_graph
+from .statistical import _mlgcn_adjacency, binary_graph, check_unit, reweighted_graph
 
 __all__ = ["GraphKind", "KindInputs", "STATISTICAL_KINDS", "OTHER_GRAPH_KINDS", "GRAPH_KINDS", "association_kind",
            "check_param"]
@@ -97,7 +97,7 @@ def _reweighted(P: Any, M: Any, n: Any, *, tau: float, p: float, **_: float) -> 
 
 
 def _mlgcn(P: Any, M: Any, n: Any, *, tau: float, p: float, **_: float) -> tuple[Any, Any]:
-    A = mlgcn_graph(M, n, tau, p, normalize=False, sparse=sp.issparse(P))
+    A = _mlgcn_adjacency(P, tau, p)
     return A, symmetric_normalize(A, transpose=True)
 
 

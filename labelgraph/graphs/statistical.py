@@ -124,19 +124,21 @@ def mlgcn_graph(M: Any, n: Any, tau: float = 0.4, p: float = 0.25, *, normalize:
     >>> mlgcn_graph(sp.csr_matrix([[0, 2], [2, 0]]), [2, 4], normalize=False, sparse=True).toarray().round(4).tolist()
     [[1.0, 0.25], [0.25, 1.0]]
     """
+    P = conditional_probability(sp.csr_matrix(M) if sparse else M, n, sparse=sparse)
+    A = _mlgcn_adjacency(P, tau, p)
+    return symmetric_normalize(A, transpose=True) if normalize else A
+
+
+def _mlgcn_adjacency(P: Any, tau: float, p: float) -> np.ndarray | sp.csr_matrix:
+    """``gen_A`` from ``P``: ``R + I`` with ``R = p·B / (column sums of B + 1e-6)`` (dense, or CSR from a sparse ``P``)."""
     tau = check_unit("tau", tau)
     p = check_unit("p", p)
-    if sparse:
-        B = binary_graph(conditional_probability(sp.csr_matrix(M), n, sparse=True), tau)
-        _, cols = _entries(B)
-        column_sums = np.asarray(B.sum(axis=0)).ravel()
+    B = binary_graph(P, tau)
+    if sp.issparse(B):
         R = B.copy()
-        R.data = B.data * p / (column_sums[cols] + 1e-6)
+        R.data = B.data * p / (np.asarray(B.sum(axis=0)).ravel()[B.indices] + 1e-6)
         A = sp.csr_matrix(R + sp.identity(B.shape[0], format="csr"))
         A.sort_indices()
-    else:
-        B = (conditional_probability(M, n) >= tau).astype(np.float64)
-        np.fill_diagonal(B, 0.0)
-        R = B * p / (B.sum(axis=0, keepdims=True) + 1e-6)
-        A = R + np.identity(B.shape[0])
-    return symmetric_normalize(A, transpose=True) if normalize else A
+        return A
+    R = B * p / (B.sum(axis=0, keepdims=True) + 1e-6)
+    return R + np.identity(B.shape[0])
