@@ -36,7 +36,7 @@ from .errors import ArtifactError, LabelMismatchError
 from .files import unique_names
 from .stats import conditional_probability
 
-__all__ = ["Artifact", "KINDS", "load", "require_same_labels", "content_hash", "save_artifacts",
+__all__ = ["Artifact", "KINDS", "load", "require_same_labels", "content_hash", "npz_bytes", "save_artifacts",
            "register_html_view"]
 
 log = logging.getLogger(__name__)
@@ -132,6 +132,51 @@ def _canonical_csr(matrix: Any, dtype: np.dtype | type) -> sp.csr_matrix:
     m.indices = m.indices.astype(np.int32, copy=False)
     m.indptr = m.indptr.astype(np.int32 if m.nnz < 2**31 else np.int64, copy=False)
     return m
+
+
+#: zlib level of an artifact whose arrays hold at least :data:`NPZ_LARGE` bytes: level 1 writes a
+#: C = 20,000 statistics file 4.8x faster than level 6 for 98 % of its saving in bytes (docs/benchmarks.md).
+NPZ_FAST_LEVEL = 1
+#: Smaller artifacts keep ``np.savez_compressed``'s level 6 (milliseconds either way, and smaller files).
+NPZ_LARGE = 2**20
+#: Every member's zip timestamp, so that the same arrays give the same bytes.
+_NPZ_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def npz_bytes(arrays: Mapping[str, np.ndarray], compresslevel: int | None = None) -> bytes:
+    """The ``.npz`` of ``arrays``, as ``np.savez_compressed`` writes it but at zlib ``compresslevel``.
+
+    By default level 6 (numpy's) below :data:`NPZ_LARGE` bytes of arrays and
+    :data:`NPZ_FAST_LEVEL` (1) from there on.
+
+    A zip of ``<name>.npy`` members (deflated, fixed timestamps, no pickle), so
+    ``numpy.load(allow_pickle=False)`` and ``scipy.sparse.load_npz`` read it, and the
+    same arrays always give the same bytes.
+
+    Examples
+    --------
+    >>> data = npz_bytes({"x": np.arange(3)})
+    >>> np.load(io.BytesIO(data), allow_pickle=False)["x"].tolist()
+    [0, 1, 2]
+    >>> data == npz_bytes({"x": np.arange(3)})
+    True
+    """
+    import zipfile
+    from numpy.lib import format as npy_format
+
+    if compresslevel is None:
+        large = sum(np.asanyarray(v).nbytes for v in arrays.values()) >= NPZ_LARGE
+        compresslevel = NPZ_FAST_LEVEL if large else 6
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        for name, value in arrays.items():
+            member = io.BytesIO()
+            npy_format.write_array(member, np.asanyarray(value), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_NPZ_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16
+            archive.writestr(info, member.getbuffer(), compresslevel=compresslevel)
+    return buffer.getvalue()
 
 
 def content_hash(arrays: Mapping[str, np.ndarray]) -> str:
@@ -441,9 +486,7 @@ class Artifact:
         arrays = self._arrays()
         meta["content_hash"] = content_hash(arrays)  # from the arrays written, so a file never carries a stale hash
         arrays["meta"] = np.array(json.dumps(meta, sort_keys=True, default=_json_default))
-        buffer = io.BytesIO()
-        np.savez_compressed(buffer, **arrays)
-        return buffer.getvalue()
+        return npz_bytes(arrays)
 
     def differences(self, path: str | os.PathLike[str]) -> str | None:
         """How the artifact in ``path`` differs from this one, or None when the content hashes agree.

@@ -296,12 +296,18 @@ def test_million_label_statistics_are_refused_by_build_and_inspect(tmp_path: Pat
                      indptr=np.zeros(c + 1, np.int32), shape=np.array([c, c]), format=np.array("csr"),
                      labels=labels, kind=np.array("statistics"), n=np.zeros(c, np.int64), num_samples=np.array(0))
     assert path.stat().st_size < 20 * 2**20
-    for args in (["build", "--stats", str(path), "--kind", "binary", "--out", str(tmp_path / "out")],
+    for args in (["build", "--stats", str(path), "--kind", "binary", "--dense", "--out", str(tmp_path / "out")],
                  ["inspect", str(path)], ["sweep", "--kind", "binary", "--stats", str(path), "--tau", "0.3,0.4"]):
         result = run_cli(*args, timeout=120)
         assert result.returncode == 2, (args, result.returncode, result.stderr)
         assert "dense 1000000 x 1000000 matrix" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    # the default sparse path (SPEC §6) builds it: no pair co-occurs, so the graph has no edge
+    result = run_cli("build", "--stats", str(path), "--kind", "binary", "--raw", "--out", str(tmp_path / "out"),
+                     timeout=120)
+    assert result.returncode == 0, result.stderr
+    [graph] = (tmp_path / "out").glob("*_binary_t0.4_raw.npz")
+    assert load(graph).num_labels == c and load(graph).matrix.nnz == 0
 
 
 def _npy(value: np.ndarray) -> bytes:
