@@ -39,8 +39,10 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._atomic import StagedWrites
+from .._dense import use_sparse
 from ..artifact import Artifact
 from ..errors import ArtifactError, ConfigError
 from ..assemble.graphs import STATISTICAL_KINDS, build_graph, check_param, graph_filename, ks_variant
@@ -50,6 +52,7 @@ from ..graphs.measures import graph_measures, note_unmeasured, oversmoothing, sp
 from ..graphs.normalize import symmetric_normalize
 from ..graphs.sparsify import check_min_count, check_top_k
 from ..graphs.statistical import check_unit
+from ..stats import conditional_probability
 
 __all__ = [
     "MAX_SETTINGS",
@@ -364,11 +367,12 @@ def _sweep_ks(stats: Artifact, knowledge: Artifact, axes: Mapping[str, tuple[flo
               out_dir: Path | None, stem: str, force: bool, result: SweepResult, bar: Any) -> None:
     aligned = knowledge.labels != stats.labels
     knowledge = align_to_labels(stats.labels, knowledge, align=align)
-    A_S = statistical_adjacency(stats, fixed["stat_graph"], stat_tau=fixed["stat_tau"], p=fixed["p"])
+    A_S = statistical_adjacency(stats, fixed["stat_graph"], stat_tau=fixed["stat_tau"], p=fixed["p"],
+                                sparse=use_sparse(stats.num_labels))
     A_S_hat = symmetric_normalize(A_S)
     A_K_hat = symmetric_normalize(knowledge.matrix)
     c = stats.num_labels
-    empty = structure_measures(np.identity(c))
+    empty = structure_measures(sp.identity(c, format="csr"))
     for lam in axes["lam"]:
         A = blend(A_S_hat, A_K_hat, lam)
         for tau in axes["tau"]:
@@ -406,7 +410,9 @@ def _sweep_statistical(stats: Artifact, kind: str, settings: list[dict[str, floa
                        result: SweepResult, bar: Any, *, embeddings: Artifact | None = None,
                        base: str = "binary") -> None:
     spec = STATISTICAL_KINDS[kind]
-    P = stats.conditional_probability() if spec.compute is not None else None
+    sparse = use_sparse(stats.num_labels)  # the same path as `build` (docs/graphs.md)
+    P = (conditional_probability(stats.matrix, stats.n, labels=stats.labels, sparse=sparse)
+         if spec.compute is not None else None)
     inputs = {"embeddings": embeddings} if spec.needs == "embeddings" else {"base": base} if spec.needs == "base" \
         else {}
     name = f"{kind}-{base}" if spec.needs == "base" else kind  # as `labelgraph build` names it
