@@ -18,10 +18,12 @@ The last line printed is a JSON object with every figure.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import platform
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -110,6 +112,31 @@ def knowledge_artifact(labels, seed: int = 0):
     return Artifact.graph("knowledge", labels, K + K.T, {"source": "synthetic"})
 
 
+def saving(art, name: str) -> dict[str, dict[str, float]]:
+    """Time and size of one artifact's .npz: np.savez_compressed (level 6), np.savez (stored), zlib level 1 and 6."""
+    from labelgraph.artifact import npz_bytes
+
+    arrays = art._arrays()
+    writers = {"savez_compressed": lambda: _numpy_npz(np.savez_compressed, arrays),
+               "savez": lambda: _numpy_npz(np.savez, arrays),
+               "level 1": lambda: npz_bytes(arrays, 1), "level 6": lambda: npz_bytes(arrays, 6)}
+    raw = sum(a.nbytes for a in arrays.values())
+    out = {}
+    for label, write in writers.items():
+        start = time.perf_counter()
+        size = len(write())
+        out[label] = {"s": round(time.perf_counter() - start, 2), "mib": round(size / 2**20, 1)}
+        print(f"  save {name:10s} {label:17s} {out[label]['s']:6.2f} s {out[label]['mib']:7.1f} MiB "
+              f"(arrays {raw / 2**20:.1f} MiB)", flush=True)
+    return out
+
+
+def _numpy_npz(save, arrays) -> bytes:
+    buffer = io.BytesIO()
+    save(buffer, **arrays)
+    return buffer.getvalue()
+
+
 def build_argv(stats_path: Path, knowledge_path: Path, kind: str, out: Path, *extra: str) -> list[str]:
     argv = [sys.executable, "-m", "labelgraph_cli.main", "build", "--stats", str(stats_path), "--kind", kind,
             "--out", str(out), "--quiet", "--force", *extra]
@@ -134,6 +161,11 @@ def main() -> None:
             knowledge_path = knowledge_artifact(stats.labels).save(tmp_path / f"zipf{c}_knowledge.npz")
             print(f"C = {c:,}, N = {samples:,}, nnz(M) = {stats.matrix.nnz:,}")
             figures[f"M_nnz_{c}"] = int(stats.matrix.nnz)
+            if c == 20_000:
+                from labelgraph.assemble import build_graph
+
+                figures["saving"] = {"statistics": saving(stats, "statistics"),
+                                     "ppmi": saving(build_graph(stats, "ppmi"), "ppmi graph")}
             del stats
             for kind in KINDS:
                 if c == 20_000:
