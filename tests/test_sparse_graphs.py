@@ -189,3 +189,24 @@ def test_every_kind_at_20000_labels_without_a_dense_step(monkeypatch):
         assert peak < one_dense / 4, f"{kind}: peak {peak / 2**20:.0f} MiB"
     with pytest.raises(ConfigError, match="complete graph of 20000 labels .* refused above 5000 labels"):
         build_graph(stats, "complete")
+
+
+def test_cli_sparse_and_dense_give_the_same_files_and_tau_zero_is_one_line(stats300, tmp_path):
+    import subprocess
+    import sys
+
+    stats_path = stats300.save(tmp_path / "zipf_statistics.npz")
+
+    def build(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "labelgraph_cli.main", "build", "--stats", str(stats_path),
+                               "--kind", "binary,mlgcn,reweighted", "--name", "zipf", *extra], capture_output=True, text=True,
+                              timeout=120)
+
+    for flag in ("--sparse", "--dense"):
+        assert build(flag, "--out", str(tmp_path / flag[2:])).returncode == 0
+    for name in ("zipf_binary_t0.4.npz", "zipf_mlgcn_t0.4_p0.25.npz", "zipf_reweighted_t0.4_p0.2.npz"):
+        assert_same(labelgraph.load(tmp_path / "dense" / name), labelgraph.load(tmp_path / "sparse" / name))
+    refused = build("--sparse", "--tau", "0", "--out", str(tmp_path / "zero"))
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip().splitlines()[-1].startswith("Error: tau = 0 makes every pair of the 300 labels")
+    assert not (tmp_path / "zero").exists() or not any((tmp_path / "zero").iterdir())

@@ -45,7 +45,7 @@ class GraphKind:
     params: tuple[str, ...]
     defaults: dict[str, float]
     summary: str
-    compute: Callable[..., tuple[np.ndarray, np.ndarray]] | None = None  # (raw, normalized)
+    compute: Callable[..., tuple[Any, Any]] | None = None  # (raw, normalized)
     make: Callable[..., tuple[Any, Any]] | None = None
     needs: str = "statistics"
     """``statistics``, ``embeddings`` (cosine) or ``base`` (a graph of another kind: shuffled, random)."""
