@@ -16,7 +16,7 @@ def _train_command():
 
 def test_cli_model_choices_are_the_registry() -> None:
     option = next(p for p in _train_command().params if p.name == "model")
-    assert tuple(option.type.choices) == model_names() == ("mlgcn", "kssnet", "kssnet3d")
+    assert tuple(option.type.choices) == model_names() == ("mlgcn", "kssnet", "kssnet3d", "linear", "learned")
 
 
 def test_cli_help_names_every_preset() -> None:
