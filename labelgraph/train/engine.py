@@ -380,8 +380,8 @@ def _check_resume_compatible(state: dict[str, Any], cfg: TrainConfig, labels: Se
     keys = ("model", "backbone", "dataset", "hidden") + (("val_fraction",) if "split" in state else ())
     for key in keys:
         if old.get(key) != getattr(cfg, key):
-            raise ConfigError(f"{out}: --resume with --{key} {getattr(cfg, key)!r}, but the run was started with "
-                              f"{old.get(key)!r}")
+            raise ConfigError(f"{out}: --resume with --{key.replace('_', '-')} {getattr(cfg, key)!r}, but the run "
+                              f"was started with {old.get(key)!r}")
     if list(state["labels"]) != list(labels):
         require_same_labels(labels, state["labels"], "dataset", f"checkpoint {out / 'last.pt'}")
     _check_shapes(state["model"], model, out / "last.pt")
