@@ -69,7 +69,7 @@ def ablate(kinds: str, graph_files: str | None, dataset: str, embeddings: str, q
     """
     from labelgraph.api.ablate import ablation_outputs, parse_ablation_graphs
 
-    parse_ablation_graphs(kinds)  # an unknown kind is reported before torch is imported
+    parse_ablation_graphs(kinds)
     _require_torch()
     files = [x.strip() for x in (graph_files or "").split(",") if x.strip()]
     verbose = not quiet and not as_json
@@ -93,10 +93,10 @@ def ablate(kinds: str, graph_files: str | None, dataset: str, embeddings: str, q
 
 
 def _require_torch() -> None:
+    """Stop now if the trainer's packages are absent; found, not imported (bad input is reported first)."""
+    from importlib.util import find_spec
+
     from labelgraph.errors import missing_dependency
 
-    try:
-        import torch  # noqa: F401
-        import torchvision  # noqa: F401
-    except ImportError:
-        raise missing_dependency("torch/torchvision", "train") from None
+    if find_spec("torch") is None or find_spec("torchvision") is None:
+        raise missing_dependency("torch/torchvision", "train")

@@ -187,10 +187,17 @@ def ablation_outputs(graphs: str | Sequence[str] = "identity,binary,reweighted,m
     _same_label_set(emb.labels, embeddings, "embeddings", labels)
     stats = label_statistics(labelset)
 
+    from ..graphs.kinds import STATISTICAL_KINDS
+
+    seed_list = list(range(int(seeds)))
+    # a seeded baseline (shuffled, random) draws another graph with every run's seed
+    seeded = {k for k in kinds if k != _LEARNED and "seed" in STATISTICAL_KINDS[k].params}
     built: dict[str, Any] = {"identity": build_graph(stats, "identity")}
     for kind in kinds:
         name = base if kind == _LEARNED else kind
-        if name not in built:
+        if kind in seeded:
+            built.update({f"{kind}_s{s}": build_graph(stats, kind, base=base, seed=s) for s in seed_list})
+        elif name not in built:
             built[name] = build_graph(stats, name, base=base)
     user: dict[str, Path] = {}
     for path in graph_files:
@@ -209,13 +216,18 @@ def ablation_outputs(graphs: str | Sequence[str] = "identity,binary,reweighted,m
     # (arm, model, graph file, the graph's content hash); the baseline's graph only gives the label count
     plan = [(BASELINE, BASELINE, files["identity"], built["identity"].content_hash)]
     for kind in kinds:
+        if kind in seeded:
+            names = {s: f"{kind}_s{s}" for s in seed_list}
+            plan.append((kind, model, {s: str(files[n]) for s, n in names.items()},
+                         [built[n].content_hash for n in names.values()]))
+            continue
         source = base if kind == _LEARNED else kind
         plan.append((kind, _LEARNED if kind == _LEARNED else model, files[source], built[source].content_hash))
     plan += [(name, model, path, load(path).content_hash) for name, path in user.items()]
-    arms = [Arm(name, arm_model, str(path)) for name, arm_model, path, _ in plan]
+    arms = [Arm(name, arm_model, path if isinstance(path, dict) else str(path)) for name, arm_model, path, _ in plan]
     request = {"arms": [{"graph": name, "model": arm_model, "graph_hash": digest}
                         for name, arm_model, _, digest in plan],
-               "seeds": list(range(int(seeds))), "embeddings_hash": emb.content_hash,
+               "seeds": seed_list, "embeddings_hash": emb.content_hash,
                "config": {k: v for k, v in cfg.to_dict().items() if k not in ("graph", "seed", "out", "model")}}
     request = json.loads(json.dumps(request))
 
@@ -236,7 +248,7 @@ def ablation_outputs(graphs: str | Sequence[str] = "identity,binary,reweighted,m
     from ..train.ablate import run_arms, summarize
 
     save_artifacts([(art, files[name]) for name, art in built.items()], force=force)
-    runs = run_arms(cfg, arms, list(range(int(seeds))), out / "runs", keep_checkpoints=keep_checkpoints,
+    runs = run_arms(cfg, arms, seed_list, out / "runs", keep_checkpoints=keep_checkpoints,
                     force=force, progress=progress, on_run=on_run)
     rows = summarize(runs, BASELINE)
     note = ("one seed: no std and no p-value" if int(seeds) == 1 else

@@ -19,7 +19,7 @@ import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -40,15 +40,24 @@ BASELINE = "linear"
 class Arm:
     """One row of an ablation: its name, the registered model it trains and the graph file it reads.
 
+    ``graph`` is one file, or a file per seed (the seeded baselines: another permutation or
+    random graph with every seed).
+
     Examples
     --------
-    >>> Arm("binary", "mlgcn", "graphs/binary.npz").name
-    'binary'
+    >>> Arm("binary", "mlgcn", "graphs/binary.npz").graph_for(1)
+    'graphs/binary.npz'
+    >>> Arm("shuffled", "mlgcn", {0: "s0.npz", 1: "s1.npz"}).graph_for(1)
+    's1.npz'
     """
 
     name: str
     model: str
-    graph: str
+    graph: str | Mapping[int, str]
+
+    def graph_for(self, seed: int) -> str:
+        """The graph file of run ``seed``."""
+        return str(self.graph if isinstance(self.graph, (str, Path)) else self.graph[int(seed)])
 
 
 def _normalized(values: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +119,7 @@ def run_arms(cfg: TrainConfig, arms: Sequence[Arm], seeds: Sequence[int], folder
     runs: list[dict[str, Any]] = []
     for seed in seeds:
         for arm in arms:
-            run_cfg = cfg.replace(model=arm.model, graph=str(arm.graph), seed=int(seed),
+            run_cfg = cfg.replace(model=arm.model, graph=arm.graph_for(seed), seed=int(seed),
                                   out=str(folder / f"{arm.name}-seed{seed}"), resume=False)
             run_cfg.validate()
             test = _run_folder(run_cfg, Path(run_cfg.out), force)
