@@ -134,8 +134,9 @@ def train(preset: str | None, lr_steps: str | None, compile_: bool | None, quiet
         return
     test = record["test"]
     best = "—" if record["best_mAP"] is None else f"{100 * record['best_mAP']:.2f}"
-    click.echo(f"run: {record['out']}  epoch {record['epoch']}  train loss {record['train_loss']:.4f}  "
-               f"best validation mAP {best} ({record['val_images']} held-out samples)")
+    if "epoch" in record:  # absent when --resume found every epoch done: only the test is run
+        click.echo(f"run: {record['out']}  epoch {record['epoch']}  train loss {record['train_loss']:.4f}  "
+                   f"best validation mAP {best} ({record['val_images']} held-out samples)")
     click.echo(f"test: {test['split']} ({test['samples']} samples), {test['checkpoint']} of epoch {test['epoch']}")
     click.echo(format_metrics_table({test["split"]: test["metrics"]}))
 

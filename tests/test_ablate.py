@@ -241,3 +241,25 @@ def test_train_md_ablate_example_runs(tmp_path: Path) -> None:
     linear = document["rows"][0]
     assert f"{100 * linear['mAP_mean']:.2f} ± {100 * linear['mAP_std']:.2f}" in proc.stdout
     assert linear["mAP_mean"] > 0.5   # 10 epochs on scene learn far more than chance (label frequency ≈ 0.18)
+
+
+@pytest.mark.slow
+def test_image_backbone_features_are_cached_once_for_every_arm(tmp_path: Path) -> None:
+    pytest.importorskip("PIL")
+    from labelgraph.train.data import read_image_csv
+    from tests.test_train_run import write_images
+
+    root = write_images(tmp_path / "images", n_train=24, n_val=8, size=40)
+    ls, _ = read_image_csv(root / "train.csv")
+    emb = labelgraph.Artifact.embeddings(ls.labels, np.eye(3, dtype=np.float32)).save(tmp_path / "e.npz")
+    result = ablation_outputs("identity,learned", dataset="imagefolder", root=str(root), embeddings=emb, seeds=1,
+                              backbone="resnet18", pretrained=False, image_size=32, hidden=16, batch_size=8,
+                              epochs=1, lr=0.01, workers=0, device="cpu", val_fraction=0.25, out=tmp_path / "a")
+    assert [r["graph"] for r in result.rows] == ["linear", "identity", "learned"]
+    # one file for the training split and one for the test split, made by the first run, read by the others
+    cache = sorted(p.name for p in (tmp_path / "a" / "feature_cache").glob("*.npy"))
+    assert len(cache) == 2 and cache[0].startswith("imagefolder-train-") and cache[1].startswith("imagefolder-val-")
+    configs = [json.loads((tmp_path / "a" / "runs" / f"{arm}-seed0" / "config.json").read_text())
+               for arm in ("linear", "identity", "learned")]
+    assert all(c["freeze_backbone"] and c["cache_features"] == str(tmp_path / "a" / "feature_cache") for c in configs)
+    assert json.loads((tmp_path / "a" / "runs" / "linear-seed0" / "metrics.json").read_text())["samples"] == 8
