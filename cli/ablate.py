@@ -1,4 +1,4 @@
-"""``labelgraph ablate``: does the graph help? Every graph × seed trained on equal terms (:mod:`labelgraph.api.ablate`)."""
+"""``labelgraph ablate``: does the graph help? Graphs × seeds on equal terms (:mod:`labelgraph.api.ablate`)."""
 from __future__ import annotations
 
 from typing import Any

@@ -190,7 +190,8 @@ class TrainConfig:
             raise ConfigError(f"--val-split (deprecated: it is --test-split) {self.val_split!r} and --test-split "
                               f"{self.test_split!r} disagree; give --test-split only")
         if not (0.0 <= self.val_fraction <= 0.5):
-            raise ConfigError(f"--val-fraction must be in (0, 0.5], or 0 for no held-out part (got {self.val_fraction})")
+            raise ConfigError(f"--val-fraction must be in (0, 0.5], or 0 for no held-out part "
+                              f"(got {self.val_fraction})")
         if self.model == "kssnet3d" and self.backbone not in ("r3d_18", "r2plus1d_18", "mc3_18"):
             raise ConfigError(f"kssnet3d needs a video backbone (r3d_18, r2plus1d_18, mc3_18), got {self.backbone!r}")
         if self.model.startswith("kssnet") and self.backbone == "features":

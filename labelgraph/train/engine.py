@@ -406,8 +406,9 @@ def fit(cfg: TrainConfig, *, progress: bool = False,
     epoch: losses, metrics, learning rates, time, images/s), ``last.pt`` every epoch
     and ``best.pt`` whenever validation mAP improves.  Validation is the held-out
     ``val_fraction`` of the training split; the test split is scored once, at the end,
-    with ``best.pt`` (``metrics.json``, and ``test`` in the returned record).  The random states and torch's
-    backend flags it sets are restored when it returns (:func:`~.global_state.run_settings`).
+    with ``best.pt`` (``metrics.json``, and ``test`` in the returned record).  The random
+    states and torch's backend flags it sets are restored when it returns
+    (:func:`~.global_state.run_settings`).
 
     Examples
     --------
