@@ -159,6 +159,21 @@ def test_an_ablation_of_other_settings_is_refused_without_force(mulan, tmp_path:
     assert first.rows[0]["graph"] == again.rows[0]["graph"] == "linear"
 
 
+def test_an_interrupted_ablation_reuses_the_runs_it_finished(mulan, tmp_path: Path) -> None:
+    import shutil
+
+    data = mulan["scene"]
+    out = tmp_path / "a"
+    first = ablate(data, out, kinds="identity", seeds=1, epochs=1)
+    (out / "ablation.json").unlink()                       # as if stopped before the summary ...
+    shutil.rmtree(out / "runs" / "identity-seed0")          # ... and before the identity run finished
+    finished = (out / "runs" / "linear-seed0" / "metrics.json").stat().st_mtime_ns
+    again = ablate(data, out, kinds="identity", seeds=1, epochs=1)
+    assert (out / "runs" / "linear-seed0" / "metrics.json").stat().st_mtime_ns == finished   # read, not retrained
+    assert (out / "runs" / "identity-seed0" / "metrics.json").is_file()
+    assert again.rows == first.rows and not again.reused
+
+
 def test_graph_files_join_by_label_name(mulan, tmp_path: Path) -> None:
     from labelgraph.datasets.arff import read_mulan
 
