@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "plot": ("inspect", "plot", "Plot a graph as a clustered heatmap and a network drawing."),
     "train": ("train", "train", "Train ML-GCN or KSSNet from labelgraph's files (needs labelgraph[train])."),
     "evaluate": ("train", "evaluate", "Evaluate a trained checkpoint (needs labelgraph[train])."),
+    "ablate": ("ablate", "ablate", "Does the graph help? Graphs x seeds vs a no-GCN baseline (needs labelgraph[train])."),
 }
 
 

@@ -39,7 +39,11 @@ def _require_torch() -> None:
 @click.option("--annotations", help="Annotation file; '{split}' becomes the split name "
                                     "(imagefolder: <root>/{split}.csv; mulan: …/yeast).")
 @click.option("--split", help="Training split [default: train; voc: trainval].")
-@click.option("--val-split", help="Evaluation split [default: val; voc, mulan, charades: test].")
+@click.option("--test-split", help="Split scored once at the end with best.pt [default: val; voc, mulan, charades: "
+                                   "test].")
+@click.option("--val-split", "deprecated_val_split", hidden=True, help="Deprecated name of --test-split.")
+@click.option("--val-fraction", type=float, help="Part of the training split held out to select best.pt, in "
+                                                 "(0, 0.5]; 0: none, best.pt is the last epoch.")
 @click.option("--graph", type=click.Path(dir_okay=False), help="Graph .npz (labelgraph build).")
 @click.option("--embeddings", type=click.Path(dir_okay=False), help="Label embeddings .npz (labelgraph embed).")
 @click.option("--align", "align_labels", is_flag=True, default=None,
@@ -77,11 +81,12 @@ def _require_torch() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the last epoch's record as JSON.")
 def train(preset: str | None, lr_steps: str | None, compile_: bool | None, quiet: bool, as_json: bool,
-          **options: Any) -> None:
+          deprecated_val_split: str | None, **options: Any) -> None:
     """Train ML-GCN, KSSNet or KSSNet-3D on labelgraph's graph and embedding files.
 
-    Writes config.json, log.jsonl (one line an epoch), last.pt and best.pt (by
-    validation mAP) to --out. Runs unchanged under torchrun for several GPUs or nodes.
+    Writes config.json, log.jsonl (one line an epoch), last.pt and best.pt (by the
+    mAP of a held-out --val-fraction of the training split) to --out, then scores
+    the test split once with best.pt (metrics.json). Runs unchanged under torchrun for several GPUs or nodes.
     The defaults shown are TrainConfig's; a --preset sets its own, and options given
     on the command line override both. Paths, the preset and the label orders of
     --graph and --embeddings are checked before torch is imported.
@@ -99,6 +104,13 @@ def train(preset: str | None, lr_steps: str | None, compile_: bool | None, quiet
     from labelgraph.train.config import TrainConfig
 
     values = {k: v for k, v in options.items() if v is not None}
+    if deprecated_val_split is not None:
+        if values.get("test_split", deprecated_val_split) != deprecated_val_split:
+            raise click.BadParameter(f"{deprecated_val_split!r} disagrees with --test-split {values['test_split']!r}; "
+                                     "give --test-split only", param_hint="--val-split")
+        click.echo("warning: --val-split is deprecated, it names the test split: use --test-split "
+                   "(validation is a held-out --val-fraction of the training split)", err=True)
+        values["test_split"] = deprecated_val_split
     if compile_ is not None:
         values["compile"] = compile_
     if lr_steps:
@@ -115,14 +127,18 @@ def train(preset: str | None, lr_steps: str | None, compile_: bool | None, quiet
     from labelgraph.train.metrics import format_metrics_table
 
     record = fit(cfg, progress=progress_enabled(quiet))
-    if not record.get("metrics"):
+    if not record.get("test"):
         return  # not rank 0
     if as_json:
         echo_json(record)
         return
-    click.echo(f"run: {record['out']}  epoch {record['epoch']}  train loss {record['train_loss']:.4f}  "
-               f"best mAP {100 * (record['best_mAP'] or 0):.2f}")
-    click.echo(format_metrics_table({f"epoch {record['epoch']}": record["metrics"]}))
+    test = record["test"]
+    best = "—" if record["best_mAP"] is None else f"{100 * record['best_mAP']:.2f}"
+    if "epoch" in record:  # absent when --resume found every epoch done: only the test is run
+        click.echo(f"run: {record['out']}  epoch {record['epoch']}  train loss {record['train_loss']:.4f}  "
+                   f"best validation mAP {best} ({record['val_images']} held-out samples)")
+    click.echo(f"test: {test['split']} ({test['samples']} samples), {test['checkpoint']} of epoch {test['epoch']}")
+    click.echo(format_metrics_table({test["split"]: test["metrics"]}))
 
 
 def _show_config_defaults(command: click.Command) -> click.Command:

@@ -80,7 +80,8 @@ def test_missing_image_is_counted_and_skip_missing_goes_on(own_images: dict, tmp
     result = invoke(image_args(own_images, tmp_path / "run", "--epochs", "1"))
     one_line_error(result, "003.jpg", "missing", "2 of 8", "--skip-missing")
     assert not (tmp_path / "run").exists()
-    ok = invoke(image_args(own_images, tmp_path / "run", "--epochs", "1", "--skip-missing"))
+    # --val-fraction 0: all 6 present images train (none held out)
+    ok = invoke(image_args(own_images, tmp_path / "run", "--epochs", "1", "--skip-missing", "--val-fraction", "0"))
     assert ok.exit_code == 0, ok.output
     assert read_log(tmp_path / "run")[0]["train_images"] == 6
 

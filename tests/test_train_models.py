@@ -100,6 +100,6 @@ def test_kssnet3d_refuses_an_image_backbone() -> None:
 
 
 def test_feature_backbone_model_and_registry() -> None:
-    assert sorted(MODELS) == ["kssnet", "kssnet3d", "mlgcn"]
+    assert sorted(MODELS) == ["kssnet", "kssnet3d", "learned", "linear", "mlgcn"]
     model = build_model("mlgcn", FeatureBackbone(7), torch.eye(3), torch.randn(3, 4), hidden=8)
     assert model(torch.randn(5, 7)).shape == (5, 3)

@@ -16,7 +16,7 @@ def _train_command():
 
 def test_cli_model_choices_are_the_registry() -> None:
     option = next(p for p in _train_command().params if p.name == "model")
-    assert tuple(option.type.choices) == model_names() == ("mlgcn", "kssnet", "kssnet3d")
+    assert tuple(option.type.choices) == model_names() == ("mlgcn", "kssnet", "kssnet3d", "linear", "learned")
 
 
 def test_cli_help_names_every_preset() -> None:
@@ -38,5 +38,5 @@ def test_a_registered_model_is_valid_config_and_resolves_lazily() -> None:
         assert model_class("toy")(3, 6) == 0.5   # the "module:Class" target imported on use
     finally:
         MODELS.pop("toy")
-    with pytest.raises(ConfigError, match=r"unknown model 'toy' \(models: mlgcn, kssnet, kssnet3d\)"):
+    with pytest.raises(ConfigError, match=r"unknown model 'toy' \(models: mlgcn, kssnet, kssnet3d, linear, learned\)"):
         get_model("toy")

@@ -10,6 +10,7 @@ command             call
 ``inspect``         :func:`neighbours`, :func:`strongest_out` (and ``labelgraph.inspect``)
 ``sweep``           :func:`sweep_outputs`
 ``embed``           :func:`label_source`, :func:`parse_aliases` (and ``labelgraph.embeddings``)
+``ablate``          :func:`ablation_outputs` (trains: needs ``labelgraph[train]``)
 ==================  ==========================================================
 
 Examples
@@ -21,6 +22,7 @@ Examples
 """
 from __future__ import annotations
 
+from .ablate import ABLATION_MODELS, AblationResult, ablation_kinds, ablation_outputs, parse_ablation_graphs
 from .build import (DEFAULT_KINDS, BuildResult, Source, build_outputs, file_kind, modifiers, output_target,
                     parse_kinds, parse_multipliers, write_statistics)
 from .embed import parse_aliases, vectors_stem
@@ -32,4 +34,5 @@ from .sweep import load_statistics, sweep_outputs
 __all__ = ["DEFAULT_KINDS", "BuildResult", "Source", "build_outputs", "file_kind", "modifiers", "output_target",
            "parse_kinds", "parse_multipliers", "write_statistics", "parse_aliases", "vectors_stem", "neighbours",
            "strongest_out", "LabelSource", "file_stem", "label_source", "read_label_file", "dataset_rows",
-           "summarize", "load_statistics", "sweep_outputs"]
+           "summarize", "load_statistics", "sweep_outputs", "ABLATION_MODELS", "AblationResult", "ablation_kinds",
+           "ablation_outputs", "parse_ablation_graphs"]

@@ -48,6 +48,11 @@ class TrainConfig:
         backbone's features are computed once (fp16, memory-mapped)
     limit : use only the first ``limit`` samples of each split (quick runs)
     hidden : width of ML-GCN's hidden GCN layer (1024)
+    val_split : deprecated alias of ``test_split`` (it named the evaluation split before validation
+        came from the training split)
+    val_fraction : the part of the training split held out (seeded by ``seed``) to select ``best.pt``;
+        0 = none held out, ``best.pt`` is the last epoch
+    test_split : the split evaluated once, at the end, with the selected checkpoint
 
     Examples
     --------
@@ -104,10 +109,15 @@ class TrainConfig:
     out: str = "runs/run"
     resume: bool = False
     preset: str | None = None
+    # validation from the training split (issue 14, part 1)
+    val_fraction: float = 0.1
+    test_split: str | None = None
 
     def __post_init__(self) -> None:
         self.scales = tuple(float(s) for s in self.scales)
         self.lr_steps = tuple(int(s) for s in self.lr_steps)
+        if self.val_split is not None and self.test_split in (None, self.val_split):
+            self.test_split, self.val_split = self.val_split, None
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
@@ -122,6 +132,8 @@ class TrainConfig:
         preset = get_preset(name)
         values = dict(preset.values)
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if overrides.get("val_split") is not None:  # the deprecated name overrides the preset's test split
+            values["test_split"] = values.pop("val_split")
         values["preset"] = name
         return cls.from_dict(values)
 
@@ -174,13 +186,19 @@ class TrainConfig:
             raise ConfigError(f"--dropout must be in [0, 1) (got {self.dropout})")
         if self.workers < 0:
             raise ConfigError("--workers must be >= 0")
+        if self.val_split is not None:
+            raise ConfigError(f"--val-split (deprecated: it is --test-split) {self.val_split!r} and --test-split "
+                              f"{self.test_split!r} disagree; give --test-split only")
+        if not (0.0 <= self.val_fraction <= 0.5):
+            raise ConfigError(f"--val-fraction must be in (0, 0.5], or 0 for no held-out part "
+                              f"(got {self.val_fraction})")
         if self.model == "kssnet3d" and self.backbone not in ("r3d_18", "r2plus1d_18", "mc3_18"):
             raise ConfigError(f"kssnet3d needs a video backbone (r3d_18, r2plus1d_18, mc3_18), got {self.backbone!r}")
         if self.model.startswith("kssnet") and self.backbone == "features":
             raise ConfigError("kssnet's lateral connections need a convolutional backbone, not 'features'")
-        if self.cache_features and self.model != "mlgcn":
-            raise ConfigError("--cache-features works with mlgcn only (KSSNet's lateral connections "
-                              "change the backbone's features); use --freeze-backbone alone")
+        if self.cache_features and self.model.startswith("kssnet"):
+            raise ConfigError("--cache-features works with mlgcn only (and its baselines linear, learned): "
+                              "KSSNet's lateral connections change the backbone's features; use --freeze-backbone alone")
         if self.cache_features and not self.freeze_backbone:
             raise ConfigError("--cache-features needs --freeze-backbone")
         return self
@@ -246,17 +264,17 @@ _MLGCN = dict(model="mlgcn", backbone="resnet101", image_size=448, optimizer="sg
               gamma=0.1, epochs=40, batch_size=32, pool="max")
 register_preset(Preset(
     "mlgcn-coco", "ML-GCN on MS-COCO 2014 (CVPR 2019): ResNet-101, 448², SGD 0.1/0.01, ×0.1 at epoch 30 of 40",
-    dict(_MLGCN, dataset="coco", split="train", val_split="val"),
+    dict(_MLGCN, dataset="coco", split="train", test_split="val"),
     "batch 32 (the reference code's evaluation batch; the paper does not state the training batch); "
     "use --accumulate to reach it on a small GPU."))
 register_preset(Preset(
     "mlgcn-voc", "ML-GCN on PASCAL VOC 2007 (CVPR 2019): same recipe as COCO",
-    dict(_MLGCN, dataset="voc", split="trainval", val_split="test"),
+    dict(_MLGCN, dataset="voc", split="trainval", test_split="test"),
     "the paper trains VOC with the COCO recipe."))
 register_preset(Preset(
     "kssnet-coco", "KSSNet on MS-COCO (AAAI 2020): ResNet-101, 4 GCN layers + lateral connections, Adam 0.01, "
                    "batch 80, 100 epochs",
-    dict(model="kssnet", backbone="resnet101", dataset="coco", split="train", val_split="val", image_size=448,
+    dict(model="kssnet", backbone="resnet101", dataset="coco", split="train", test_split="val", image_size=448,
          optimizer="adam", lr=0.01, backbone_lr_mult=0.1, momentum=0.9, weight_decay=1e-4, epochs=100,
          batch_size=80, schedule="cosine", pool="max"),
     "the paper names no schedule: cosine; the backbone runs at 0.1× the head's rate as in ML-GCN, "
@@ -264,7 +282,7 @@ register_preset(Preset(
 register_preset(Preset(
     "kssnet-charades", "KSSNet-3D on Charades (AAAI 2020): video ResNet, Adam, GCN lr 1e-3 / others 1e-4, "
                        "16 clips, dropout 0.5",
-    dict(model="kssnet3d", backbone="r3d_18", dataset="charades", split="train", val_split="test",
+    dict(model="kssnet3d", backbone="r3d_18", dataset="charades", split="train", test_split="test",
          image_size=224, frames=64, optimizer="adam", lr=1e-3, backbone_lr_mult=0.1, momentum=0.9,
          weight_decay=1e-4, no_bias_decay=True, dropout=0.5, pool="avg", batch_size=16, epochs=50,
          schedule="cosine"),

@@ -39,7 +39,7 @@ from ..errors import ConfigError, DataError
 from ..labelset import LabelSet
 from .preflight import annotation_path
 
-__all__ = ["SplitData", "load_split", "read_image_csv", "MultiScaleCrop", "train_transform", "eval_transform",
+__all__ = ["SplitData", "load_split", "holdout_indices", "split_validation", "read_image_csv", "MultiScaleCrop", "train_transform", "eval_transform",
            "ImageDataset", "VideoDataset", "FeatureDataset", "EpochSampler", "make_dataset", "make_loader",
            "IMAGENET_MEAN", "IMAGENET_STD"]
 
@@ -83,6 +83,13 @@ class SplitData:
             return self
         return SplitData(self.kind, self.labels, self.targets[:n], self.sample_ids[:n], self.items[:n],
                          None if self.features is None else self.features[:n], self.missing, self.source)
+
+    def subset(self, rows: Sequence[int] | np.ndarray) -> "SplitData":
+        """The samples at ``rows``, in that order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        return SplitData(self.kind, self.labels, self.targets[rows], [self.sample_ids[i] for i in rows],
+                         [self.items[i] for i in rows] if self.items else [],
+                         None if self.features is None else self.features[rows], self.missing, self.source)
 
 
 # -- label sources --------------------------------------------------------------------------------
@@ -248,6 +255,67 @@ def load_split(cfg: Any, split: str, labels: Sequence[str] | None = None) -> Spl
     if len(split_data) == 0:
         raise DataError(f"split {split!r} of {name} has no samples")
     return split_data
+
+
+def holdout_indices(n: int, fraction: float, seed: int) -> np.ndarray:
+    """The rows of an ``n``-sample training split held out for validation, sorted.
+
+    ``round(fraction × n)`` rows (at least 1 when ``fraction`` > 0), drawn uniformly without
+    stratification by a generator seeded with ``seed``; ``fraction`` 0 holds out none.
+    A split too small to keep a sample on each side is a :class:`DataError`.
+
+    Examples
+    --------
+    >>> holdout_indices(10, 0.2, seed=0).tolist() == holdout_indices(10, 0.2, seed=0).tolist()
+    True
+    >>> len(holdout_indices(10, 0.2, seed=0)), len(holdout_indices(10, 0.0, seed=0))
+    (2, 0)
+    >>> holdout_indices(1, 0.5, seed=0)
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.DataError: --val-fraction 0.5 of 1 training sample leaves none to train on or none to validate; use more samples or --val-fraction 0
+    """
+    if fraction <= 0:
+        return np.zeros(0, dtype=np.int64)
+    k = max(1, int(round(fraction * n)))
+    if k >= n:
+        raise DataError(f"--val-fraction {fraction:g} of {n} training sample{'s' * (n != 1)} leaves none to train "
+                        "on or none to validate; use more samples or --val-fraction 0")
+    # a stream of its own: the same seed also seeds the model, which must not move the split
+    rng = np.random.default_rng([int(seed), 0x5A11D])
+    return np.sort(rng.choice(n, size=k, replace=False)).astype(np.int64)
+
+
+def split_validation(data: SplitData, fraction: float, seed: int,
+                     held_out_ids: Sequence[str] | None = None) -> tuple[SplitData, SplitData | None]:
+    """``(training part, held-out part)`` of a training split; the held-out part is ``None`` for ``fraction`` 0.
+
+    ``held_out_ids`` (a resumed run's record) fixes the held-out samples by id instead of drawing them;
+    an id not in ``data`` is a :class:`ConfigError`.
+
+    Examples
+    --------
+    >>> data = SplitData("features", ("a",), np.eye(10, 1, dtype=np.float32), [f"s{i}" for i in range(10)],
+    ...                  features=np.arange(10, dtype=np.float32)[:, None])
+    >>> fit_part, val = split_validation(data, 0.3, seed=1)
+    >>> len(fit_part), len(val), sorted(set(fit_part.sample_ids) | set(val.sample_ids)) == sorted(data.sample_ids)
+    (7, 3, True)
+    >>> split_validation(data, 0.3, seed=5, held_out_ids=val.sample_ids)[1].sample_ids == val.sample_ids
+    True
+    """
+    if held_out_ids is not None:
+        position = {sid: i for i, sid in enumerate(data.sample_ids)}
+        unknown = [sid for sid in held_out_ids if sid not in position]
+        if unknown:
+            raise ConfigError(f"the run's held-out validation samples are not all in the training split "
+                              f"(first: {unknown[0]!r}, {len(unknown)} in all); the data changed since the run began")
+        rows = np.sort(np.array([position[sid] for sid in held_out_ids], dtype=np.int64))
+    else:
+        rows = holdout_indices(len(data), fraction, seed)
+    if len(rows) == 0:
+        return data, None
+    keep = np.setdiff1d(np.arange(len(data)), rows)
+    return data.subset(keep), data.subset(rows)
 
 
 # -- transforms -------------------------------------------------------------------------------------

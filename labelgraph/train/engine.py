@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import inspect
 import json
 import logging
 import math
@@ -28,12 +29,13 @@ from ..artifact import require_same_labels
 from ..errors import ConfigError, DataError, LabelGraphError
 from .checkpoint import load_checkpoint, remove_stale_temporaries, rng_state, save_checkpoint, set_rng_state
 from .config import TrainConfig
-from .data import load_split, make_dataset, make_loader
+from .data import load_split, make_dataset, make_loader, split_validation
 from .distributed import DistContext, all_reduce_sum, barrier, gather_rows, init_distributed, shutdown
 from .global_state import run_settings
 from .metrics import multilabel_metrics
 from .preflight import check_run, load_label_inputs, resolve_splits
 from .models import FeatureBackbone, build_backbone, build_model
+from .registry import model_class
 
 __all__ = ["fit", "evaluate_checkpoint", "EvalResult", "load_label_inputs", "autocast_dtype",
            "cpu_has_native_bf16", "make_optimizer", "make_scheduler", "ModelEMA", "maybe_compile"]
@@ -103,7 +105,7 @@ def _build(cfg: TrainConfig, adjacency: torch.Tensor, embeddings: torch.Tensor,
     else:
         backbone = build_backbone(cfg.backbone, pretrained=cfg.pretrained if pretrained is None else pretrained)
     options: dict[str, Any] = {"pool": cfg.pool, "dropout": cfg.dropout if cfg.dropout > 0 else None}
-    if cfg.model == "mlgcn":
+    if "hidden" in inspect.signature(model_class(cfg.model)).parameters:
         options["hidden"] = cfg.hidden
     return build_model(cfg.model, backbone, adjacency, embeddings, **options)
 
@@ -375,10 +377,11 @@ def _train_epoch(setup: _Setup, forward: Callable, ddp_module: nn.Module | None,
 def _check_resume_compatible(state: dict[str, Any], cfg: TrainConfig, labels: Sequence[str],
                              model: nn.Module, out: Path) -> None:
     old = state["config"]
-    for key in ("model", "backbone", "dataset", "hidden"):
+    keys = ("model", "backbone", "dataset", "hidden") + (("val_fraction",) if "split" in state else ())
+    for key in keys:
         if old.get(key) != getattr(cfg, key):
-            raise ConfigError(f"{out}: --resume with --{key} {getattr(cfg, key)!r}, but the run was started with "
-                              f"{old.get(key)!r}")
+            raise ConfigError(f"{out}: --resume with --{key.replace('_', '-')} {getattr(cfg, key)!r}, but the run "
+                              f"was started with {old.get(key)!r}")
     if list(state["labels"]) != list(labels):
         require_same_labels(labels, state["labels"], "dataset", f"checkpoint {out / 'last.pt'}")
     _check_shapes(state["model"], model, out / "last.pt")
@@ -401,8 +404,11 @@ def fit(cfg: TrainConfig, *, progress: bool = False,
 
     Writes, in ``cfg.out`` (rank 0 only): ``config.json``, ``log.jsonl`` (one line an
     epoch: losses, metrics, learning rates, time, images/s), ``last.pt`` every epoch
-    and ``best.pt`` whenever validation mAP improves.  The random states and torch's
-    backend flags it sets are restored when it returns (:func:`~.global_state.run_settings`).
+    and ``best.pt`` whenever validation mAP improves.  Validation is the held-out
+    ``val_fraction`` of the training split; the test split is scored once, at the end,
+    with ``best.pt`` (``metrics.json``, and ``test`` in the returned record).  The random
+    states and torch's backend flags it sets are restored when it returns
+    (:func:`~.global_state.run_settings`).
 
     Examples
     --------
@@ -421,9 +427,11 @@ def fit(cfg: TrainConfig, *, progress: bool = False,
     ...                   out=str(tmp / "run"))
     >>> record = fit(cfg)
     >>> record["epoch"], record["train_images"], record["val_images"], 0.0 <= record["best_mAP"] <= 1.0
-    (2, 8, 8, True)
+    (2, 7, 1, True)
+    >>> record["test"]["split"], record["test"]["samples"], record["test"]["checkpoint"]   # scored once, at the end
+    ('test', 8, 'best.pt')
     >>> sorted(p.name for p in (tmp / "run").iterdir())
-    ['best.pt', 'config.json', 'last.pt', 'log.jsonl']
+    ['best.pt', 'config.json', 'last.pt', 'log.jsonl', 'metrics.json']
     >>> len((tmp / "run" / "log.jsonl").read_text().splitlines())   # one line an epoch
     2
     >>> fit(cfg)   # the folder holds a run now
@@ -452,6 +460,7 @@ class _Run:
     setup: _Setup
     train_data: Any
     val_data: Any
+    test_data: Any
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LambdaLR
     scaler: torch.amp.GradScaler
@@ -464,6 +473,8 @@ class _Run:
     eval_model: nn.Module | None = None
     train_loader: Any = None
     val_loader: Any = None
+    test_loader: Any = None
+    resume_state: dict[str, Any] | None = None
 
     @property
     def out(self) -> Path:
@@ -474,10 +485,15 @@ def _set_up(cfg: TrainConfig, ctx: DistContext, progress: bool) -> _Run:
     """Data, label inputs, the model on its device, optimizer, schedule, scaler and EMA."""
     device = ctx.device
     amp_dtype = autocast_dtype(cfg.amp, device)
-    train_split, val_split = resolve_splits(cfg)
-    train_data = load_split(cfg, train_split)
-    val_data = load_split(cfg, val_split, labels=train_data.labels)
-    labels = train_data.labels
+    train_split, test_split = resolve_splits(cfg)
+    train_full = load_split(cfg, train_split)
+    test_data = load_split(cfg, test_split, labels=train_full.labels)
+    labels = train_full.labels
+    resume_state = load_checkpoint(Path(cfg.out) / "last.pt") if cfg.resume else None
+    # a resumed run holds out the samples its checkpoint records (older runs: drawn again from the seed)
+    held_out = (resume_state.get("split") or {}).get("held_out") if resume_state is not None else None
+    train_data, val_data = (train_full, None) if cfg.cache_features else \
+        split_validation(train_full, cfg.val_fraction, cfg.seed, held_out)
     adjacency, embeddings = load_label_inputs(cfg.graph, cfg.embeddings, labels, align=cfg.align_labels)
     feature_dim = train_data.features.shape[1] if train_data.kind == "features" else None
     stats = None
@@ -502,20 +518,26 @@ def _set_up(cfg: TrainConfig, ctx: DistContext, progress: bool) -> _Run:
     if cfg.cache_features:
         from .features import cached_features
 
-        train_data = cached_features(setup, train_data, train_split)
-        val_data = cached_features(setup, val_data, val_split)
+        # the whole training split is cached, then split: every seed's held-out part reuses one file
+        train_data = cached_features(setup, train_full, train_split)
+        test_data = cached_features(setup, test_data, test_split)
+        train_data, val_data = split_validation(train_data, cfg.val_fraction, cfg.seed, held_out)
         setup.channels_last = False
+    setup.extra["splits"] = {"train_split": train_split, "test_split": test_split,
+                             "val_fraction": cfg.val_fraction, "seed": cfg.seed,
+                             "held_out": [] if val_data is None else list(val_data.sample_ids)}
 
     optimizer = make_optimizer(cfg, model)
-    return _Run(setup, train_data, val_data, optimizer, make_scheduler(cfg, optimizer),
+    return _Run(setup, train_data, val_data, test_data, optimizer, make_scheduler(cfg, optimizer),
                 torch.amp.GradScaler(device.type, enabled=cfg.amp == "fp16"),
-                ModelEMA(model, cfg.ema) if cfg.ema > 0 else None)
+                ModelEMA(model, cfg.ema) if cfg.ema > 0 else None, resume_state=resume_state)
 
 
 def _resume(run: _Run) -> None:
     """Load ``last.pt`` of the run folder into the run's parts (and the random states)."""
     cfg, model = run.setup.cfg, run.setup.model
-    state = load_checkpoint(run.out / "last.pt")
+    state = run.resume_state if run.resume_state is not None else load_checkpoint(run.out / "last.pt")
+    run.resume_state = None
     _check_resume_compatible(state, cfg, run.setup.labels, model, run.out)
     model.load_state_dict(state["model"])
     run.optimizer.load_state_dict(state["optimizer"])
@@ -544,10 +566,11 @@ def _wrap_for_training(run: _Run) -> None:
 
     pin = bool(cfg.pin_memory if cfg.pin_memory is not None else device.type == "cuda")
     workers = 0 if run.train_data.kind == "features" else cfg.workers
-    run.train_loader, run.val_loader = (
+    run.train_loader, run.val_loader, run.test_loader = (
+        None if data is None else
         make_loader(make_dataset(data, cfg, train=train), batch_size=cfg.batch_size, shuffle=train,
                     seed=cfg.seed, workers=workers, pin_memory=pin, rank=ctx.rank, world_size=ctx.world_size)
-        for data, train in ((run.train_data, True), (run.val_data, False)))
+        for data, train in ((run.train_data, True), (run.val_data, False), (run.test_data, False)))
 
 
 def _prepare_run_folder(run: _Run) -> None:
@@ -580,22 +603,58 @@ def _epoch_loop(run: _Run, on_epoch_end: Callable[[int, dict[str, Any]], None] |
                                                         run.optimizer, run.scaler, run.ema, epoch)
         run.scheduler.step()
         run.eval_model.eval()
-        scores, targets, val_loss = _run_eval(setup, run.eval_forward, run.val_loader, len(labels))
-        metrics = multilabel_metrics(scores, targets, logits=True, labels=labels) if ctx.is_main else {}
-        improved = ctx.is_main and metrics["mAP"] == metrics["mAP"] and metrics["mAP"] > run.best
-        if improved:
-            run.best = metrics["mAP"]
+        if run.val_loader is not None:
+            scores, targets, val_loss = _run_eval(setup, run.eval_forward, run.val_loader, len(labels))
+            metrics = multilabel_metrics(scores, targets, logits=True, labels=labels) if ctx.is_main else {}
+            improved = ctx.is_main and metrics["mAP"] == metrics["mAP"] and metrics["mAP"] > run.best
+            if improved:
+                run.best = metrics["mAP"]
+            val_images: int = int(len(scores))
+        else:  # --val-fraction 0: nothing to select on, the last epoch is the selected one
+            val_loss, metrics, improved, val_images = None, {}, ctx.is_main, 0
         record = {"epoch": epoch + 1, "train_loss": train_loss, "val_loss": val_loss, "lr": lrs,
                   "time_s": round(time.perf_counter() - t0, 3), "images_per_s": round(images_per_s, 2),
-                  "train_images": images, "val_images": int(len(scores)), "metrics": metrics,
+                  "train_images": images, "val_images": val_images, "metrics": metrics,
                   "best_mAP": run.best if run.best > -math.inf else None}
         if ctx.is_main:
             _checkpoint(run, epoch, metrics, record, improved)
-            log.info("epoch %d: loss %.4f, val mAP %.4f", epoch + 1, train_loss, metrics["mAP"])
+            log.info("epoch %d: loss %.4f, val mAP %.4f", epoch + 1, train_loss, metrics.get("mAP", math.nan))
         barrier(ctx)
         if on_epoch_end is not None:
             on_epoch_end(epoch + 1, record)
-    return dict(record, out=str(run.out), best_mAP=run.best if run.best > -math.inf else None)
+    test = _test_once(run)
+    return dict(record, out=str(run.out), best_mAP=run.best if run.best > -math.inf else None, test=test)
+
+
+def _test_once(run: _Run) -> dict[str, Any]:
+    """The test split, scored once with the selected checkpoint (``best.pt``); rank 0 writes ``metrics.json``.
+
+    Every rank reads the checkpoint (the run folder is shared, as ``--resume`` assumes).
+    """
+    setup = run.setup
+    ctx, labels = setup.ctx, setup.labels
+    barrier(ctx)
+    path = run.out / "best.pt"
+    if not path.is_file():  # no epoch gave a validation mAP (no positive label in the held-out part)
+        log.warning("%s: no best.pt (validation mAP was never defined); testing last.pt", run.out)
+        path = run.out / "last.pt"
+    state = load_checkpoint(path)
+    if run.ema is not None and state.get("ema") is not None:
+        run.eval_model.load_state_dict(state["ema"])
+    else:
+        run.eval_model.load_state_dict(state["model"])
+    run.eval_model.eval()
+    scores, targets, loss = _run_eval(setup, run.eval_forward, run.test_loader, len(labels))
+    if not ctx.is_main:
+        return {}
+    splits = setup.extra["splits"]
+    result = {"split": splits["test_split"], "samples": int(len(scores)), "checkpoint": path.name,
+              "epoch": int(state["epoch"]), "val_mAP": state["best_map"] if state["best_map"] > -math.inf else None,
+              "val_samples": len(splits["held_out"]), "loss": loss,
+              "metrics": multilabel_metrics(scores, targets, logits=True, labels=labels)}
+    with atomic_write(run.out / "metrics.json", "w") as handle:
+        json.dump(result, handle, indent=2)
+    return result
 
 
 def _checkpoint(run: _Run, epoch: int, metrics: dict[str, Any], record: dict[str, Any], improved: bool) -> None:
@@ -605,7 +664,7 @@ def _checkpoint(run: _Run, epoch: int, metrics: dict[str, Any], record: dict[str
              "model": model.state_dict(), "optimizer": run.optimizer.state_dict(),
              "scheduler": run.scheduler.state_dict(), "scaler": run.scaler.state_dict(),
              "ema": run.ema.state_dict() if run.ema is not None else None, "rng": rng_state(),
-             "best_map": run.best, "metrics": metrics}
+             "best_map": run.best, "metrics": metrics, "split": run.setup.extra["splits"]}
     save_checkpoint(run.out / "last.pt", state)
     if improved:
         save_checkpoint(run.out / "best.pt", state)
@@ -652,10 +711,10 @@ def evaluate_checkpoint(path: str | os.PathLike[str], *, progress: bool = False,
     >>> record = fit(TrainConfig(dataset="mulan", annotations=str(tmp / "toy"), backbone="features", graph=str(g),
     ...                          embeddings=str(e), hidden=4, epochs=1, batch_size=4, workers=0, device="cpu",
     ...                          out=str(tmp / "run")))
-    >>> result = evaluate_checkpoint(tmp / "run" / "last.pt", batch_size=3)
+    >>> result = evaluate_checkpoint(tmp / "run" / "best.pt", batch_size=3)
     >>> result.split, result.labels, result.scores.shape, result.targets[:2].tolist()
     ('test', ('a', 'b'), (8, 2), [[1.0, 0.0], [1.0, 0.0]])
-    >>> abs(result.metrics["mAP"] - record["metrics"]["mAP"]) < 1e-6   # the run's own validation score
+    >>> abs(result.metrics["mAP"] - record["test"]["metrics"]["mAP"]) < 1e-6   # the run's own test score
     True
     >>> evaluate_checkpoint(tmp / "run" / "nothing.pt")
     Traceback (most recent call last):

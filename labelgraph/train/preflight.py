@@ -37,14 +37,18 @@ class RunInputs:
 
 
 def resolve_splits(cfg: TrainConfig) -> tuple[str, str]:
-    """The (training, evaluation) split names of ``cfg``, with the dataset's defaults.
+    """The (training, test) split names of ``cfg``, with the dataset's defaults.
+
+    The validation part comes from the training split (``val_fraction``), so it has no name here.
 
     Examples
     --------
     >>> resolve_splits(TrainConfig(dataset="voc"))
     ('trainval', 'test')
-    >>> resolve_splits(TrainConfig(dataset="mulan", val_split="train"))
-    ('train', 'train')
+    >>> resolve_splits(TrainConfig(dataset="mulan", test_split="train"))
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.ConfigError: --test-split 'train' is the training split: the test split must be another one
     """
     if cfg.dataset == "imagefolder":
         train, val = IMAGEFOLDER_SPLITS
@@ -52,7 +56,10 @@ def resolve_splits(cfg: TrainConfig) -> tuple[str, str]:
         from ..datasets.registry import default_splits  # the registry's splits, one table for every command
 
         train, val = default_splits(cfg.dataset)
-    return cfg.split or train or "train", cfg.val_split or val or "val"
+    train_split, test_split = cfg.split or train or "train", cfg.test_split or val or "val"
+    if train_split == test_split:
+        raise ConfigError(f"--test-split {test_split!r} is the training split: the test split must be another one")
+    return train_split, test_split
 
 
 def annotation_path(annotations: str | None, root: str | None, split: str, default: str | None) -> Path:

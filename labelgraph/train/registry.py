@@ -7,7 +7,7 @@ The presets (``--preset``) are the other registry, :data:`labelgraph.train.confi
 Examples
 --------
 >>> model_names()
-('mlgcn', 'kssnet', 'kssnet3d')
+('mlgcn', 'kssnet', 'kssnet3d', 'linear', 'learned')
 >>> get_model("mlgcn").target
 'labelgraph.train.models.mlgcn:MLGCN'
 """
@@ -59,7 +59,7 @@ def get_model(name: str) -> ModelSpec:
     >>> get_model("resnet")
     Traceback (most recent call last):
     ...
-    labelgraph.errors.ConfigError: unknown model 'resnet' (models: mlgcn, kssnet, kssnet3d)
+    labelgraph.errors.ConfigError: unknown model 'resnet' (models: mlgcn, kssnet, kssnet3d, linear, learned)
     """
     try:
         return MODELS[name]
@@ -100,3 +100,7 @@ register_model("kssnet", "labelgraph.train.models.kssnet:KSSNet",
                "KSSNet: 4-layer GCN with lateral connections into res2-res4 (AAAI 2020)")
 register_model("kssnet3d", "labelgraph.train.models.kssnet3d:KSSNet3D",
                "KSSNet-3D: KSSNet on a torchvision video ResNet (Charades)")
+register_model("linear", "labelgraph.train.models.linear:LinearHead",
+               "baseline without a GCN: a linear classifier on the pooled feature (ML-GCN's GMP row)")
+register_model("learned", "labelgraph.train.models.learned:LearnedGraphMLGCN",
+               "ML-GCN over a trainable C x C graph initialised from --graph (ADD-GCN's static graph)")

@@ -4,7 +4,7 @@ Examples
 --------
 >>> from labelgraph.train.models import MODELS
 >>> sorted(MODELS)
-['kssnet', 'kssnet3d', 'mlgcn']
+['kssnet', 'kssnet3d', 'learned', 'linear', 'mlgcn']
 """
 from __future__ import annotations
 
@@ -18,10 +18,13 @@ from .backbones import FeatureBackbone, backbone_names, build_backbone
 from .gcn import GCN, GraphConvolution
 from .kssnet import KSSNet, LateralConnection
 from .kssnet3d import KSSNet3D
+from .learned import LearnedAdjacency, LearnedGraphMLGCN
+from .linear import LinearHead
 from .mlgcn import MLGCN
 
 __all__ = ["MODELS", "ModelSpec", "register_model", "get_model", "build_model", "backbone_names", "build_backbone",
-           "FeatureBackbone", "GCN", "GraphConvolution", "KSSNet", "KSSNet3D", "LateralConnection", "MLGCN"]
+           "FeatureBackbone", "GCN", "GraphConvolution", "KSSNet", "KSSNet3D", "LateralConnection", "MLGCN",
+           "LearnedAdjacency", "LearnedGraphMLGCN", "LinearHead"]
 
 
 def build_model(name: str, backbone: nn.Module, adjacency: torch.Tensor, embeddings: torch.Tensor,
