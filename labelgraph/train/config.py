@@ -46,8 +46,10 @@ class TrainConfig:
     compile : wrap the model in ``torch.compile`` (falls back to eager with a warning)
     freeze_backbone, cache_features : train only the head; with a cache folder the
         backbone's features are computed once (fp16, memory-mapped)
+    workers : loader processes; ``None`` = from the CPU count (:func:`~labelgraph.train.data.default_workers`)
     limit : use only the first ``limit`` samples of each split (quick runs)
     hidden : width of ML-GCN's hidden GCN layer (1024)
+    log_every : training steps between reads of the running loss (progress bar, debug log)
 
     Examples
     --------
@@ -94,7 +96,7 @@ class TrainConfig:
     compile_backend: str = "inductor"
     freeze_backbone: bool = False
     cache_features: str | None = None
-    workers: int = 4
+    workers: int | None = None
     pin_memory: bool | None = None
     skip_missing: bool = False
     limit: int | None = None
@@ -104,6 +106,8 @@ class TrainConfig:
     out: str = "runs/run"
     resume: bool = False
     preset: str | None = None
+    # issue 14 part 3 (a fed GPU): steps between reads of the running loss (each read waits for the device)
+    log_every: int = 20
 
     def __post_init__(self) -> None:
         self.scales = tuple(float(s) for s in self.scales)
@@ -172,8 +176,10 @@ class TrainConfig:
             raise ConfigError(f"--ema must be in [0, 1) (got {self.ema})")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"--dropout must be in [0, 1) (got {self.dropout})")
-        if self.workers < 0:
+        if self.workers is not None and self.workers < 0:
             raise ConfigError("--workers must be >= 0")
+        if self.log_every < 1:
+            raise ConfigError(f"--log-every must be at least 1 (got {self.log_every})")
         if self.model == "kssnet3d" and self.backbone not in ("r3d_18", "r2plus1d_18", "mc3_18"):
             raise ConfigError(f"kssnet3d needs a video backbone (r3d_18, r2plus1d_18, mc3_18), got {self.backbone!r}")
         if self.model.startswith("kssnet") and self.backbone == "features":
