@@ -228,6 +228,16 @@ class ModelEMA:
         self.module.load_state_dict(state)
 
 
+def _compile_error(exc: BaseException) -> str:
+    """``Type: first line`` of the error that made compiling fail (dynamo wraps a backend's own error)."""
+    outer = type(exc).__name__
+    while getattr(exc, "inner_exception", None) is not None or exc.__cause__ is not None:
+        exc = getattr(exc, "inner_exception", None) or exc.__cause__
+    text = str(exc).strip()
+    inner = f"{type(exc).__name__}: {text.splitlines()[0][:200]}" if text else type(exc).__name__
+    return inner if outer == type(exc).__name__ else f"{outer}: {inner}"
+
+
 class _Compiled:
     """``torch.compile``'s module that falls back to eager, once and with one warning, when a call
     fails: the first one, or a later one that recompiles (a new input shape, a new dtype)."""
@@ -241,8 +251,7 @@ class _Compiled:
         try:
             return self.compiled(x)
         except Exception as exc:  # inductor / dynamo errors have no common base class
-            log.warning("--compile failed (%s: %s); continuing in eager mode", type(exc).__name__,
-                        str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "")
+            log.warning("--compile failed (%s); continuing in eager mode", _compile_error(exc))
             self.failed = True
             return self.eager(x)
 
@@ -264,8 +273,7 @@ def maybe_compile(module: nn.Module, enabled: bool, backend: str = "inductor") -
     try:
         compiled = torch.compile(module, backend=backend)
     except Exception as exc:
-        log.warning("--compile failed (%s: %s); continuing in eager mode", type(exc).__name__,
-                    str(exc).splitlines()[0][:200] if str(exc) else "")
+        log.warning("--compile failed (%s); continuing in eager mode", _compile_error(exc))
         return module
     return _Compiled(compiled, module)
 
