@@ -33,7 +33,7 @@ def _require_torch() -> None:
 @click.option("--preset", help=f"Paper recipe: {', '.join(PRESETS)}; other options override it.")
 @click.option("--model", type=click.Choice(model_names()), help="Architecture.")
 @click.option("--backbone", help="torchvision ResNet (resnet18 … resnet152, resnext*), r3d_18, r2plus1d_18, "
-                                 "or 'features'.")
+                                 "'features', or timm:<model> (e.g. timm:tresnet_m; the timm extra).")
 @click.option("--dataset", type=RegistryChoice(_train_datasets), help="Where labels come from.")
 @click.option("--root", type=click.Path(file_okay=False), help="Folder of the images / frame folders.")
 @click.option("--annotations", help="Annotation file; '{split}' becomes the split name "

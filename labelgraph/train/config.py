@@ -30,7 +30,7 @@ class TrainConfig:
     ----------
     model : ``mlgcn``, ``kssnet`` or ``kssnet3d``
     backbone : a torchvision ResNet (``resnet101`` …), a video ResNet (``r3d_18``,
-        ``r2plus1d_18``) or ``features`` (precomputed vectors)
+        ``r2plus1d_18``), ``features`` (precomputed vectors) or ``timm:<model>`` (mlgcn)
     dataset : a trainer dataset (``imagefolder``, ``mulan``, ``coco``, ``voc``, ``charades``)
     root : folder of the images / frames
     annotations : the annotation file; ``{split}`` is replaced by the split name
@@ -184,6 +184,9 @@ class TrainConfig:
             raise ConfigError(f"kssnet3d needs a video backbone (r3d_18, r2plus1d_18, mc3_18), got {self.backbone!r}")
         if self.model.startswith("kssnet") and self.backbone == "features":
             raise ConfigError("kssnet's lateral connections need a convolutional backbone, not 'features'")
+        if self.model.startswith("kssnet") and self.backbone.startswith("timm:"):
+            raise ConfigError(f"--backbone {self.backbone}: kssnet's lateral connections need the res2–res4 stages "
+                              "of a torchvision ResNet; timm backbones work with --model mlgcn")
         if self.cache_features and self.model != "mlgcn":
             raise ConfigError("--cache-features works with mlgcn only (KSSNet's lateral connections "
                               "change the backbone's features); use --freeze-backbone alone")
