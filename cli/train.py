@@ -33,7 +33,7 @@ def _require_torch() -> None:
 @click.option("--preset", help=f"Paper recipe: {', '.join(PRESETS)}; other options override it.")
 @click.option("--model", type=click.Choice(model_names()), help="Architecture.")
 @click.option("--backbone", help="torchvision ResNet (resnet18 … resnet152, resnext*), r3d_18, r2plus1d_18, "
-                                 "or 'features'.")
+                                 "'features', or timm:<model> (e.g. timm:tresnet_m; the timm extra).")
 @click.option("--dataset", type=RegistryChoice(_train_datasets), help="Where labels come from.")
 @click.option("--root", type=click.Path(file_okay=False), help="Folder of the images / frame folders.")
 @click.option("--annotations", help="Annotation file; '{split}' becomes the split name "
@@ -70,7 +70,8 @@ def _require_torch() -> None:
 @click.option("--cache-features", type=click.Path(file_okay=False),
               help="With --freeze-backbone: cache backbone features here (fp16, memory-mapped).")
 @click.option("--pretrained/--no-pretrained", default=None, help="torchvision ImageNet weights.")
-@click.option("--workers", type=click.IntRange(min=0), help="Data-loading processes.")
+@click.option("--workers", type=click.IntRange(min=0),
+              help="Data-loading processes [default: CPUs per process − 1, at most 8].")
 @click.option("--skip-missing", is_flag=True, default=None, help="Leave out missing images (counted).")
 @click.option("--limit", type=click.IntRange(min=1), help="Use only the first N samples of each split.")
 @click.option("--device", help="cpu, cuda, cuda:1 [default: cuda when available].")
@@ -78,6 +79,7 @@ def _require_torch() -> None:
 @click.option("--deterministic", is_flag=True, default=None, help="Deterministic algorithms (slower).")
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder.")
 @click.option("--resume", is_flag=True, default=None, help="Continue the run in --out from last.pt.")
+@click.option("--log-every", type=click.IntRange(min=1), help="Steps between reads of the running loss.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @click.option("--json", "as_json", is_flag=True, help="Print the last epoch's record as JSON.")
 def train(preset: str | None, lr_steps: str | None, compile_: bool | None, quiet: bool, as_json: bool,

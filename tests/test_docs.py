@@ -16,7 +16,7 @@ import labelgraph
 ROOT = Path(__file__).resolve().parents[1]
 
 
-_NEEDS_TRAIN_EXTRA = ("torch", "torchvision", "PIL")
+_NEEDS_TRAIN_EXTRA = ("torch", "torchvision", "PIL", "timm")  # timm: the [timm] extra
 
 
 def _modules():

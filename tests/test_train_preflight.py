@@ -84,6 +84,10 @@ def test_help_shows_the_config_defaults() -> None:
     defaults = TrainConfig()
     for option, value in (("--epochs", defaults.epochs), ("--batch-size", defaults.batch_size),
                           ("--lr", defaults.lr), ("--hidden", defaults.hidden), ("--optimizer", defaults.optimizer),
-                          ("--out", defaults.out), ("--workers", defaults.workers)):
+                          ("--out", defaults.out)):
         start = text.index(option + " ")
         assert f"[default: {value}]" in text[start:start + 300], option
+    # --workers has no fixed default since issue 14: None in the config, resolved from the CPU count
+    assert defaults.workers is None
+    start = text.index("--workers ")
+    assert "[default: CPUs per process − 1, at most 8]" in text[start:start + 300]

@@ -276,7 +276,7 @@ def test_frozen_backbone_feature_cache(images: dict[str, Path], tmp_path: Path) 
     fresh = build_backbone("resnet18").state_dict()
     torch.testing.assert_close(state["backbone.stages.0.0.conv1.weight"], fresh["stages.0.0.conv1.weight"])
     # cached features equal the backbone's own pooled output under the evaluation transform
-    from labelgraph.train.data import eval_transform
+    from labelgraph.train.data import eval_transform, normalize_images
     from PIL import Image
     from labelgraph.train.models import MLGCN
 
@@ -286,7 +286,7 @@ def test_frozen_backbone_feature_cache(images: dict[str, Path], tmp_path: Path) 
     split_file = [f for f in files if "-train-" in f.name][0]
     first = Path(images["root"]) / "train" / "000.jpg"
     with torch.no_grad():
-        want = model.extract(eval_transform(64)(Image.open(first).convert("RGB"))[None])[0].numpy()
+        want = model.extract(normalize_images(eval_transform(64)(Image.open(first).convert("RGB"))[None]))[0].numpy()
     np.testing.assert_allclose(np.load(split_file)[0].astype(np.float32), want, rtol=2e-3, atol=2e-3)
     # a second run reuses the cache (no new files)
     again = CliRunner().invoke(cli, image_args(images, tmp_path / "frozen2", "--epochs", "1", "--freeze-backbone",

@@ -30,7 +30,7 @@ class TrainConfig:
     ----------
     model : ``mlgcn``, ``kssnet`` or ``kssnet3d``
     backbone : a torchvision ResNet (``resnet101`` …), a video ResNet (``r3d_18``,
-        ``r2plus1d_18``) or ``features`` (precomputed vectors)
+        ``r2plus1d_18``), ``features`` (precomputed vectors) or ``timm:<model>`` (mlgcn)
     dataset : a trainer dataset (``imagefolder``, ``mulan``, ``coco``, ``voc``, ``charades``)
     root : folder of the images / frames
     annotations : the annotation file; ``{split}`` is replaced by the split name
@@ -46,6 +46,7 @@ class TrainConfig:
     compile : wrap the model in ``torch.compile`` (falls back to eager with a warning)
     freeze_backbone, cache_features : train only the head; with a cache folder the
         backbone's features are computed once (fp16, memory-mapped)
+    workers : loader processes; ``None`` = from the CPU count (:func:`~labelgraph.train.data.default_workers`)
     limit : use only the first ``limit`` samples of each split (quick runs)
     hidden : width of ML-GCN's hidden GCN layer (1024)
     val_split : deprecated alias of ``test_split`` (it named the evaluation split before validation
@@ -53,6 +54,7 @@ class TrainConfig:
     val_fraction : the part of the training split held out (seeded by ``seed``) to select ``best.pt``;
         0 = none held out, ``best.pt`` is the last epoch
     test_split : the split evaluated once, at the end, with the selected checkpoint
+    log_every : training steps between reads of the running loss (progress bar, debug log)
 
     Examples
     --------
@@ -99,7 +101,7 @@ class TrainConfig:
     compile_backend: str = "inductor"
     freeze_backbone: bool = False
     cache_features: str | None = None
-    workers: int = 4
+    workers: int | None = None
     pin_memory: bool | None = None
     skip_missing: bool = False
     limit: int | None = None
@@ -112,6 +114,8 @@ class TrainConfig:
     # validation from the training split (issue 14, part 1)
     val_fraction: float = 0.1
     test_split: str | None = None
+    # issue 14 part 3 (a fed GPU): steps between reads of the running loss (each read waits for the device)
+    log_every: int = 20
 
     def __post_init__(self) -> None:
         self.scales = tuple(float(s) for s in self.scales)
@@ -184,7 +188,7 @@ class TrainConfig:
             raise ConfigError(f"--ema must be in [0, 1) (got {self.ema})")
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"--dropout must be in [0, 1) (got {self.dropout})")
-        if self.workers < 0:
+        if self.workers is not None and self.workers < 0:
             raise ConfigError("--workers must be >= 0")
         if self.val_split is not None:
             raise ConfigError(f"--val-split (deprecated: it is --test-split) {self.val_split!r} and --test-split "
@@ -192,6 +196,8 @@ class TrainConfig:
         if not (0.0 <= self.val_fraction <= 0.5):
             raise ConfigError(f"--val-fraction must be in (0, 0.5], or 0 for no held-out part "
                               f"(got {self.val_fraction})")
+        if self.log_every < 1:
+            raise ConfigError(f"--log-every must be at least 1 (got {self.log_every})")
         if self.model == "kssnet3d" and self.backbone not in ("r3d_18", "r2plus1d_18", "mc3_18"):
             raise ConfigError(f"kssnet3d needs a video backbone (r3d_18, r2plus1d_18, mc3_18), got {self.backbone!r}")
         if self.model.startswith("kssnet") and self.backbone == "features":
@@ -199,6 +205,12 @@ class TrainConfig:
         if self.cache_features and self.model.startswith("kssnet"):
             raise ConfigError("--cache-features works with mlgcn only (and its baselines linear, learned): "
                               "KSSNet's lateral connections change the backbone's features; use --freeze-backbone alone")
+        if self.model.startswith("kssnet") and self.backbone.startswith("timm:"):
+            raise ConfigError(f"--backbone {self.backbone}: kssnet's lateral connections need the res2–res4 stages "
+                              "of a torchvision ResNet; timm backbones work with --model mlgcn")
+        if self.cache_features and self.model != "mlgcn":
+            raise ConfigError("--cache-features works with mlgcn only (KSSNet's lateral connections "
+                              "change the backbone's features); use --freeze-backbone alone")
         if self.cache_features and not self.freeze_backbone:
             raise ConfigError("--cache-features needs --freeze-backbone")
         return self

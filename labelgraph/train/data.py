@@ -18,6 +18,10 @@ multi-scale corner/centre crop (scales 1, .875, .75, .66, .5), a horizontal flip
 then resize to ``S × S``; evaluation warps the whole image to ``S × S``.  The
 random draws of sample ``i`` in epoch ``e`` come from a generator seeded with
 ``(seed, e, i)``, so augmentation does not depend on worker count or on resuming.
+
+The workers hand out ``uint8`` images (a quarter of float32's bytes through the
+queues and the host-to-device copy); :func:`batch_to_device` converts them to
+float and normalizes them with ImageNet's mean and std on the device.
 """
 from __future__ import annotations
 
@@ -41,7 +45,7 @@ from .preflight import annotation_path
 
 __all__ = ["SplitData", "load_split", "holdout_indices", "split_validation", "read_image_csv", "MultiScaleCrop", "train_transform", "eval_transform",
            "ImageDataset", "VideoDataset", "FeatureDataset", "EpochSampler", "make_dataset", "make_loader",
-           "IMAGENET_MEAN", "IMAGENET_STD"]
+           "IMAGENET_MEAN", "IMAGENET_STD", "default_workers", "normalize_images", "batch_to_device"]
 
 log = logging.getLogger(__name__)
 
@@ -358,29 +362,70 @@ class MultiScaleCrop(v2.Transform):
 
 
 def train_transform(size: int, scales: Sequence[float] = (1.0, 0.875, 0.75, 0.66, 0.5)):
-    """Multi-scale crop + horizontal flip + normalize (ML-GCN's training transform), transforms v2.
+    """Multi-scale crop + horizontal flip (ML-GCN's training transform), transforms v2, in ``uint8``.
+
+    Normalization is left to :func:`normalize_images`, on the device.
 
     Examples
     --------
     >>> from PIL import Image
-    >>> train_transform(32)(Image.new("RGB", (50, 40))).shape
-    torch.Size([3, 32, 32])
+    >>> x = train_transform(32)(Image.new("RGB", (50, 40)))
+    >>> x.shape, x.dtype
+    (torch.Size([3, 32, 32]), torch.uint8)
     """
-    return v2.Compose([v2.ToImage(), MultiScaleCrop(size, scales), v2.RandomHorizontalFlip(),
-                       v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+    return v2.Compose([v2.ToImage(), MultiScaleCrop(size, scales), v2.RandomHorizontalFlip()])
 
 
 def eval_transform(size: int):
-    """Warp to ``size × size`` + normalize (ML-GCN's evaluation transform).
+    """Warp to ``size × size`` (ML-GCN's evaluation transform), in ``uint8``.
 
     Examples
     --------
     >>> from PIL import Image
-    >>> eval_transform(16)(Image.new("RGB", (30, 20))).shape
-    torch.Size([3, 16, 16])
+    >>> x = eval_transform(16)(Image.new("RGB", (30, 20)))
+    >>> x.shape, x.dtype
+    (torch.Size([3, 16, 16]), torch.uint8)
     """
-    return v2.Compose([v2.ToImage(), v2.Resize((size, size), antialias=True),
-                       v2.ToDtype(torch.float32, scale=True), v2.Normalize(IMAGENET_MEAN, IMAGENET_STD)])
+    return v2.Compose([v2.ToImage(), v2.Resize((size, size), antialias=True)])
+
+
+def normalize_images(x: torch.Tensor, mean: Sequence[float] = IMAGENET_MEAN,
+                     std: Sequence[float] = IMAGENET_STD) -> torch.Tensor:
+    """``uint8`` images (B × 3 × H × W, or clips B × 3 × T × H × W) to float32, ``(x / 255 − mean) / std``.
+
+    Runs where ``x`` is (the GPU in training); the memory format of ``x`` is kept.
+
+    Examples
+    --------
+    >>> [round(v, 4) for v in normalize_images(torch.full((1, 3, 1, 1), 255, dtype=torch.uint8)).flatten().tolist()]
+    [2.2489, 2.4286, 2.64]
+    """
+    shape = (1, 3) + (1,) * (x.dim() - 2)
+    m = torch.tensor(mean, dtype=torch.float32, device=x.device).view(shape)
+    s = torch.tensor(std, dtype=torch.float32, device=x.device).view(shape)
+    return (x.float() / 255.0 - m) / s
+
+
+def batch_to_device(x: torch.Tensor, device: torch.device, channels_last: bool = False) -> torch.Tensor:
+    """A loader's input batch on ``device``: ``uint8`` images normalized there, then (with
+    ``channels_last``) in the channels-last layout; feature vectors as they are.
+
+    The copy is ``non_blocking`` (asynchronous from pinned memory on CUDA; a plain copy on CPU).
+
+    Examples
+    --------
+    >>> x = batch_to_device(torch.zeros(2, 3, 4, 4, dtype=torch.uint8), torch.device("cpu"), channels_last=True)
+    >>> x.dtype, x.is_contiguous(memory_format=torch.channels_last), round(float(x[0, 0, 0, 0]), 4)
+    (torch.float32, True, -2.1179)
+    """
+    x = x.to(device, non_blocking=True)
+    if x.dtype == torch.uint8:
+        x = normalize_images(x)
+    if channels_last and x.dim() == 4:
+        x = x.contiguous(memory_format=torch.channels_last)
+    elif channels_last and x.dim() == 5:
+        x = x.contiguous(memory_format=torch.channels_last_3d)
+    return x
 
 
 # -- datasets ---------------------------------------------------------------------------------------
@@ -410,7 +455,7 @@ class _Seeded(Dataset):
 
 
 class ImageDataset(_Seeded):
-    """Images with 0/1 targets; ``__getitem__`` gives ``(image tensor, target, index)``."""
+    """Images with 0/1 targets; ``__getitem__`` gives ``(uint8 image tensor, target, index)``."""
 
     def __init__(self, data: SplitData, transform: Any, seed: int = 0) -> None:
         self.items, self.targets = data.items, torch.from_numpy(data.targets)
@@ -429,7 +474,7 @@ class ImageDataset(_Seeded):
 
 
 class VideoDataset(_Seeded):
-    """Clips of ``frames`` frames from a folder of frame images per video (B × 3 × T × H × W batches).
+    """Clips of ``frames`` frames from a folder of frame images per video (B × 3 × T × H × W ``uint8`` batches).
 
     Training takes one random frame in each of ``frames`` equal segments (TSN
     sampling); evaluation takes the segments' centres.  The same crop and flip
@@ -487,8 +532,8 @@ class FeatureDataset(_Seeded):
 def make_dataset(data: SplitData, cfg: Any, train: bool) -> Dataset:
     """The dataset class for ``data.kind`` with the training or evaluation transform.
 
-    Items are ``(input, target row, index)``: an image ``3 × S × S`` (``image_size``),
-    a clip ``3 × T × S × S``, or a feature vector.
+    Items are ``(input, target row, index)``: a ``uint8`` image ``3 × S × S`` (``image_size``),
+    a ``uint8`` clip ``3 × T × S × S``, or a float feature vector.
 
     Examples
     --------
@@ -529,12 +574,35 @@ class EpochSampler(Sampler):
             yield (self.epoch, i)
 
 
-def make_loader(dataset: Dataset, *, batch_size: int, shuffle: bool, seed: int, workers: int,
-                pin_memory: bool, rank: int = 0, world_size: int = 1) -> torch.utils.data.DataLoader:
+def default_workers(local_processes: int | None = None) -> int:
+    """Loader processes per training process: the CPUs this process may use, shared among the
+    processes of this node, one left to the process itself, at most 8.
+
+    ``local_processes`` defaults to ``$LOCAL_WORLD_SIZE`` (set by ``torchrun``), else 1.  A
+    machine with one CPU per process gets 0 (loading in the training process).
+
+    Examples
+    --------
+    >>> cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    >>> default_workers(1) == min(8, cpus - 1), default_workers(cpus)
+    (True, 0)
+    """
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if local_processes is None:
+        local_processes = int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1)
+    return max(0, min(8, cpus // max(1, local_processes) - 1))
+
+
+def make_loader(dataset: Dataset, *, batch_size: int, shuffle: bool, seed: int, workers: int | None,
+                pin_memory: bool, rank: int = 0, world_size: int = 1,
+                drop_last: bool = False) -> torch.utils.data.DataLoader:
     """A loader that keeps an accelerator fed: workers, pinned memory, persistent workers, prefetch.
 
     Its sampler is an :class:`EpochSampler`: call ``loader.sampler.set_epoch(e)`` before
     each epoch; with ``world_size`` > 1 each rank gets its share of the samples.
+    ``workers=None`` is :func:`default_workers`.  ``drop_last`` (training) leaves out a
+    last, smaller batch (a new shape recompiles a compiled model; a batch of one breaks
+    BatchNorm) unless the rank's share is smaller than one batch.
 
     Examples
     --------
@@ -542,13 +610,21 @@ def make_loader(dataset: Dataset, *, batch_size: int, shuffle: bool, seed: int, 
     >>> loader = make_loader(ds, batch_size=2, shuffle=False, seed=0, workers=0, pin_memory=False)
     >>> [tuple(x.shape) for x, y, i in loader], next(iter(loader))[2].tolist()
     ([(2, 2), (2, 2), (1, 2)], [0, 1])
+    >>> len(make_loader(ds, batch_size=2, shuffle=True, seed=0, workers=0, pin_memory=False, drop_last=True))
+    2
     >>> half = make_loader(ds, batch_size=8, shuffle=True, seed=0, workers=0, pin_memory=False, rank=1, world_size=2)
     >>> len(half.sampler)   # 5 samples over 2 ranks: 3 each (one repeated)
     3
     """
     sampler = EpochSampler(dataset, shuffle=shuffle, seed=seed, rank=rank, world_size=world_size)
+    if workers is None:
+        workers = default_workers()
+    if drop_last and len(sampler) < batch_size:
+        log.warning("%d samples per process are fewer than one batch of %d: training on the partial batch",
+                    len(sampler), batch_size)
+        drop_last = False
     extra: dict[str, Any] = {}
     if workers > 0:
         extra = {"persistent_workers": True, "prefetch_factor": 4}
     return torch.utils.data.DataLoader(dataset, batch_size=batch_size, sampler=sampler, num_workers=workers,
-                                       pin_memory=pin_memory, drop_last=False, **extra)
+                                       pin_memory=pin_memory, drop_last=drop_last, **extra)

@@ -29,7 +29,7 @@ from ..artifact import require_same_labels
 from ..errors import ConfigError, DataError, LabelGraphError
 from .checkpoint import load_checkpoint, remove_stale_temporaries, rng_state, save_checkpoint, set_rng_state
 from .config import TrainConfig
-from .data import load_split, make_dataset, make_loader, split_validation
+from .data import batch_to_device, load_split, make_dataset, make_loader, split_validation
 from .distributed import DistContext, all_reduce_sum, barrier, gather_rows, init_distributed, shutdown
 from .global_state import run_settings
 from .metrics import multilabel_metrics
@@ -190,20 +190,38 @@ def make_scheduler(cfg: TrainConfig, optimizer: torch.optim.Optimizer) -> torch.
 
 
 class ModelEMA:
-    """An exponential moving average of a model's weights (buffers copied), used for evaluation."""
+    """An exponential moving average of a model's weights (buffers copied), used for evaluation.
+
+    ``update`` is ``e ← decay · e + (1 − decay) · p`` over every parameter, as one
+    ``torch._foreach_lerp_`` over the parameter lists (a few kernel launches, not two per tensor).
+
+    Examples
+    --------
+    >>> model = nn.Linear(1, 1, bias=False)
+    >>> _ = model.weight.data.fill_(1.0)
+    >>> ema = ModelEMA(model, decay=0.75)
+    >>> _ = model.weight.data.fill_(5.0)
+    >>> ema.update(model)
+    >>> ema.module.weight.item()   # 0.75 · 1 + 0.25 · 5
+    2.0
+    """
 
     def __init__(self, model: nn.Module, decay: float) -> None:
         self.decay = decay
         self.module = copy.deepcopy(model).eval()
         for p in self.module.parameters():
             p.requires_grad_(False)
+        self._params = list(self.module.parameters())
+        self._buffers = list(self.module.buffers())
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
-        for e, p in zip(self.module.parameters(), model.parameters()):
-            e.lerp_(p.detach(), 1.0 - self.decay)
-        for e, b in zip(self.module.buffers(), model.buffers()):
-            e.copy_(b)
+        params = [p.detach() for p in model.parameters()]
+        if self._params:
+            torch._foreach_lerp_(self._params, params, 1.0 - self.decay)
+        buffers = list(model.buffers())
+        if self._buffers:
+            torch._foreach_copy_(self._buffers, buffers)
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         return self.module.state_dict()
@@ -212,28 +230,37 @@ class ModelEMA:
         self.module.load_state_dict(state)
 
 
+def _compile_error(exc: BaseException) -> str:
+    """``Type: first line`` of the error that made compiling fail (dynamo wraps a backend's own error)."""
+    outer = type(exc).__name__
+    while getattr(exc, "inner_exception", None) is not None or exc.__cause__ is not None:
+        exc = getattr(exc, "inner_exception", None) or exc.__cause__
+    text = str(exc).strip()
+    inner = f"{type(exc).__name__}: {text.splitlines()[0][:200]}" if text else type(exc).__name__
+    return inner if outer == type(exc).__name__ else f"{outer}: {inner}"
+
+
 class _Compiled:
-    """``torch.compile``'s module that falls back to eager, with a warning, if its first call fails."""
+    """``torch.compile``'s module that falls back to eager, once and with one warning, when a call
+    fails: the first one, or a later one that recompiles (a new input shape, a new dtype)."""
 
     def __init__(self, compiled: Callable, eager: nn.Module) -> None:
-        self.compiled, self.eager, self.checked = compiled, eager, False
+        self.compiled, self.eager, self.failed = compiled, eager, False
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        if self.checked:
-            return self.compiled(x)
+        if self.failed:
+            return self.eager(x)
         try:
-            out = self.compiled(x)
+            return self.compiled(x)
         except Exception as exc:  # inductor / dynamo errors have no common base class
-            log.warning("--compile failed (%s: %s); continuing in eager mode", type(exc).__name__,
-                        str(exc).splitlines()[0][:200] if str(exc) else "")
-            self.compiled = self.eager
-            out = self.eager(x)
-        self.checked = True
-        return out
+            log.warning("--compile failed (%s); continuing in eager mode", _compile_error(exc))
+            self.failed = True
+            return self.eager(x)
 
 
 def maybe_compile(module: nn.Module, enabled: bool, backend: str = "inductor") -> Callable:
-    """``torch.compile(module)`` when ``enabled``; on failure (now or at the first call) a warning and eager.
+    """``torch.compile(module)`` when ``enabled``; on failure (now or at any later call, e.g. a
+    recompile) one warning and eager from then on.
 
     Examples
     --------
@@ -248,20 +275,13 @@ def maybe_compile(module: nn.Module, enabled: bool, backend: str = "inductor") -
     try:
         compiled = torch.compile(module, backend=backend)
     except Exception as exc:
-        log.warning("--compile failed (%s: %s); continuing in eager mode", type(exc).__name__,
-                    str(exc).splitlines()[0][:200] if str(exc) else "")
+        log.warning("--compile failed (%s); continuing in eager mode", _compile_error(exc))
         return module
     return _Compiled(compiled, module)
 
 
 # -- one epoch ------------------------------------------------------------------------------------
-def _to_device(x: torch.Tensor, device: torch.device, channels_last: bool) -> torch.Tensor:
-    x = x.to(device, non_blocking=True)
-    if channels_last and x.dim() == 4:
-        x = x.contiguous(memory_format=torch.channels_last)
-    elif channels_last and x.dim() == 5:
-        x = x.contiguous(memory_format=torch.channels_last_3d)
-    return x
+_to_device = batch_to_device
 
 
 def _worker_error(exc: BaseException) -> BaseException:
@@ -314,10 +334,10 @@ def _run_eval(setup: _Setup, forward: Callable, loader: torch.utils.data.DataLoa
             with torch.autocast(device.type, dtype=setup.amp_dtype or torch.float32,
                                 enabled=setup.amp_dtype is not None):
                 logits = forward(x)
-            scores.append(logits.float().cpu())
+            scores.append(logits.float())   # kept on the device: one copy (one wait) at the end
             targets.append(y.float())
             indices.append(idx.long())
-    s = torch.cat(scores) if scores else torch.zeros(0, num_labels)
+    s = torch.cat(scores).cpu() if scores else torch.zeros(0, num_labels)
     t = torch.cat(targets) if targets else torch.zeros(0, num_labels)
     i = torch.cat(indices) if indices else torch.zeros(0, dtype=torch.long)
     s, t, i = (gather_rows(a, setup.ctx) for a in (s, t, i))
@@ -335,7 +355,7 @@ def _train_epoch(setup: _Setup, forward: Callable, ddp_module: nn.Module | None,
     setup.model.train()
     if cfg.freeze_backbone:
         setup.model.backbone.eval()
-    total_loss = torch.zeros(2, dtype=torch.float64)
+    loss_sum = torch.zeros((), dtype=torch.float64, device=device)   # read every cfg.log_every steps only
     n_batches = len(loader)
     seen = 0
     start = time.perf_counter()
@@ -360,15 +380,18 @@ def _train_epoch(setup: _Setup, forward: Callable, ddp_module: nn.Module | None,
             if ema is not None:
                 ema.update(setup.model)
         batch = int(y.shape[0])
-        total_loss += torch.tensor([float(loss.detach()) * batch, batch], dtype=torch.float64)
+        loss_sum += loss.detach().double() * batch
         seen += batch
-        if bar.n % 5 == 0 or step + 1 == n_batches:
+        if (step + 1) % cfg.log_every == 0:
             elapsed = max(time.perf_counter() - start, 1e-9)
-            bar.set_postfix(loss=f"{float(loss.detach()):.4f}", img_s=f"{seen * setup.ctx.world_size / elapsed:.1f}")
+            running = float(loss_sum) / seen
+            bar.set_postfix(loss=f"{running:.4f}", img_s=f"{seen * setup.ctx.world_size / elapsed:.1f}")
+            log.debug("epoch %d step %d/%d: mean loss %.4f", epoch + 1, step + 1, n_batches, running)
         bar.update(1)
     bar.close()
-    elapsed = time.perf_counter() - start
-    total = all_reduce_sum(total_loss, setup.ctx)
+    total = torch.stack([loss_sum.cpu(), torch.tensor(float(seen), dtype=torch.float64)])
+    elapsed = time.perf_counter() - start   # after the loss's copy: the device has finished the epoch
+    total = all_reduce_sum(total, setup.ctx)
     images = int(total[1].item())
     return float(total[0] / max(total[1], 1)), images / max(elapsed, 1e-9), images
 
@@ -569,7 +592,8 @@ def _wrap_for_training(run: _Run) -> None:
     run.train_loader, run.val_loader, run.test_loader = (
         None if data is None else
         make_loader(make_dataset(data, cfg, train=train), batch_size=cfg.batch_size, shuffle=train,
-                    seed=cfg.seed, workers=workers, pin_memory=pin, rank=ctx.rank, world_size=ctx.world_size)
+                    seed=cfg.seed, workers=workers, pin_memory=pin, rank=ctx.rank, world_size=ctx.world_size,
+                    drop_last=train)
         for data, train in ((run.train_data, True), (run.val_data, False), (run.test_data, False)))
 
 
@@ -754,8 +778,12 @@ def evaluate_checkpoint(path: str | os.PathLike[str], *, progress: bool = False,
     model.adjacency.copy_(adjacency)
     model.embeddings.copy_(emb)
     model.to(device).eval()
+    channels_last = bool(cfg.channels_last if cfg.channels_last is not None else device.type == "cuda")
+    channels_last = channels_last and data.kind != "features"
+    if channels_last:
+        model.to(memory_format=torch.channels_last_3d if data.kind == "video" else torch.channels_last)
     amp_dtype = autocast_dtype(cfg.amp, device)
-    setup = _Setup(cfg, ctx, model, labels, amp_dtype, False, progress)
+    setup = _Setup(cfg, ctx, model, labels, amp_dtype, channels_last, progress)
     pin = device.type == "cuda"
     workers = 0 if data.kind == "features" else cfg.workers
     loader = make_loader(make_dataset(data, cfg, train=False), batch_size=cfg.batch_size, shuffle=False,

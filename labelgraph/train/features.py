@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from .._atomic import atomic_write
-from .data import SplitData, make_dataset, make_loader
+from .data import SplitData, batch_to_device, make_dataset, make_loader
 from .distributed import barrier
 
 __all__ = ["cache_key", "cached_features"]
@@ -120,9 +120,7 @@ def _compute(setup: Any, data: SplitData, path: Path) -> None:
     try:
         for x, _, idx in tqdm(loader, desc=f"caching features ({path.name})", unit="batch", leave=False,
                               disable=not setup.progress):
-            x = x.to(device, non_blocking=True)
-            if setup.channels_last and x.dim() == 4:
-                x = x.contiguous(memory_format=torch.channels_last)
+            x = batch_to_device(x, device, setup.channels_last)
             with torch.autocast(device.type, dtype=setup.amp_dtype or torch.float32,
                                 enabled=setup.amp_dtype is not None):
                 feat = model.extract(x)

@@ -1,4 +1,5 @@
-"""Backbones by name: any torchvision ResNet, the torchvision video ResNets, and ``features``.
+"""Backbones by name: any torchvision ResNet, the torchvision video ResNets, ``features``, and
+``timm:<model>`` (:mod:`.timm_backbone`, with the ``timm`` extra).
 
 A backbone is split into its stem and four stages (res2 … res5), so KSSNet can
 put a lateral connection after each stage.  ``channels`` are the stages' output
@@ -12,7 +13,7 @@ from typing import Sequence
 import torch
 from torch import nn
 
-from ...errors import ConfigError
+from ...errors import ConfigError, missing_dependency
 
 __all__ = ["Backbone", "FeatureBackbone", "VIDEO_BACKBONES", "backbone_names", "build_backbone"]
 
@@ -97,7 +98,8 @@ class FeatureBackbone(nn.Module):
 
 
 def build_backbone(name: str, *, pretrained: bool = False, feature_dim: int | None = None) -> nn.Module:
-    """Build backbone ``name``; ``pretrained`` loads torchvision's weights from the torch cache.
+    """Build backbone ``name``; ``pretrained`` loads torchvision's weights from the torch cache
+    (``timm:<model>``: timm's from the local Hugging Face cache).
 
     Examples
     --------
@@ -108,13 +110,21 @@ def build_backbone(name: str, *, pretrained: bool = False, feature_dim: int | No
     """
     import torchvision
 
+    if name.startswith("timm:"):
+        try:
+            from .timm_backbone import build_timm_backbone
+        except ModuleNotFoundError as exc:
+            if exc.name != "timm":
+                raise
+            raise missing_dependency("timm", "timm") from None
+        return build_timm_backbone(name, pretrained=pretrained)
     if name == "features":
         if not feature_dim:
             raise ConfigError("the 'features' backbone needs the feature dimension of the data")
         return FeatureBackbone(feature_dim)
     if name not in backbone_names():
         raise ConfigError(f"unknown backbone {name!r} (known: resnet18 … resnet152, resnext*, wide_resnet*, "
-                          f"{', '.join(VIDEO_BACKBONES)}, features)")
+                          f"{', '.join(VIDEO_BACKBONES)}, features, timm:<model>)")
     net = torchvision.models.get_model(name, weights=None)
     if pretrained:
         from ..weights import load_pretrained_state
