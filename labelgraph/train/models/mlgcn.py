@@ -63,8 +63,9 @@ class MLGCN(nn.Module):
         return [self.gcn]
 
     def label_classifier(self) -> torch.Tensor:
-        """``W = GCN(E, Â)``, C × D."""
-        return self.gcn(self.embeddings, self.adjacency)[-1]
+        """``W = GCN(E, Â)``, C × D, in fp32 (autocast off)."""
+        with full_precision(self.embeddings):
+            return self.gcn(self.embeddings, self.adjacency)[-1]
 
     def extract(self, x: torch.Tensor) -> torch.Tensor:
         """The pooled image feature, B × D (what the frozen-backbone cache stores)."""
