@@ -177,6 +177,9 @@ _show_config_defaults(train)
 @click.option("--batch-size", type=click.IntRange(min=1))
 @click.option("--workers", type=click.IntRange(min=0))
 @click.option("--amp", type=click.Choice(["off", "bf16", "fp16"]))
+@click.option("--difficult", type=click.Choice(list(DIFFICULT_MODES)),
+              help="VOC difficult marks: left out of the metrics (positive, ignore) or negatives (negative) "
+                   "[the run's].")
 @click.option("--device")
 @click.option("--skip-missing", is_flag=True, default=None)
 @click.option("--limit", type=click.IntRange(min=1))

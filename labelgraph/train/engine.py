@@ -686,7 +686,8 @@ def evaluate_checkpoint(path: str | os.PathLike[str], *, progress: bool = False,
     """Score the checkpoint at ``path`` on a split.
 
     ``overrides`` replace the run's options (``dataset``, ``root``, ``annotations``,
-    ``split``, ``batch_size``, ``device``, ``workers``, ``amp``, ``limit``, ``skip_missing``;
+    ``split``, ``batch_size``, ``device``, ``workers``, ``amp``, ``limit``, ``skip_missing``,
+    ``difficult`` (whether VOC's difficult marks are left out of the metrics);
     ``graph``/``embeddings`` to evaluate the trained weights with other label inputs,
     which must fit the model's dimensions).
 
