@@ -20,7 +20,7 @@ lower label index.
   are left out of mAP, CP and CR with a :class:`MetricWarning` that names them
   (ML-GCN's code would produce NaN).  They still count in the overall metrics.
 
-Every function takes an optional ``mask`` (N × C, true = leave this (sample,
+The metric functions take an optional ``mask`` (N × C, true = leave this (sample,
 label) entry out): VOC's "difficult only" marks.  A masked entry is neither a
 positive nor a negative for AP, and counts in none of ``Nc``, ``Np``, ``Ng``;
 the top-k ranking still sees every label's score (the model does not know the
