@@ -258,3 +258,18 @@ def test_the_gcn_classifier_matches_fp32_far_below_bf16_resolution() -> None:
     assert weight.dtype == torch.float32
     # bf16 keeps 8 significant bits (relative step 2^-8 ≈ 4e-3); these agree to float32 rounding
     torch.testing.assert_close(got, ref, rtol=1e-6, atol=1e-6)
+
+
+def test_the_recipe_options_reach_the_run_from_the_command_line(tmp_path: Path) -> None:
+    base = _toy_mulan(tmp_path)
+    args = ["train", "--dataset", "mulan", "--annotations", base["annotations"], "--backbone", "features",
+            "--graph", base["graph"], "--embeddings", base["embeddings"], "--hidden", "4", "--epochs", "1",
+            "--workers", "0", "--device", "cpu", "--out", str(tmp_path / "run"), "-q", "--loss", "asl",
+            "--asl-gamma-neg", "2", "--asl-margin", "0.1", "--clip-grad-norm", "10", "--difficult", "ignore"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert (config["loss"], config["asl_gamma_neg"], config["asl_margin"], config["clip_grad_norm"],
+            config["difficult"]) == ("asl", 2.0, 0.1, 10.0, "ignore")
+    bad = CliRunner().invoke(cli, [*args[:-2], "--out", str(tmp_path / "bad"), "--loss", "hinge"])
+    assert bad.exit_code != 0 and "hinge" in bad.output and not (tmp_path / "bad").exists()
