@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from labelgraph.errors import missing_dependency
-from labelgraph.train.config import PRESETS
+from labelgraph.train.config import DIFFICULT_MODES, LOSS_NAMES, PRESETS
 from labelgraph.train.registry import model_names
 
 from ._common import RegistryChoice, echo_json, progress_enabled
@@ -69,7 +69,21 @@ def _require_torch() -> None:
 @click.option("--freeze-backbone", is_flag=True, default=None, help="Train only the head.")
 @click.option("--cache-features", type=click.Path(file_okay=False),
               help="With --freeze-backbone: cache backbone features here (fp16, memory-mapped).")
-@click.option("--pretrained/--no-pretrained", default=None, help="torchvision ImageNet weights.")
+@click.option("--weights", help="Backbone weights: IMAGENET1K_V1 (2019, the reproduction presets'), "
+                                 "IMAGENET1K_V2, DEFAULT, none, or a state_dict file.")
+@click.option("--pretrained/--no-pretrained", default=None,
+              help="Aliases: --no-pretrained is --weights none; --pretrained keeps --weights.")
+@click.option("--loss", type=click.Choice(list(LOSS_NAMES)), help="Training loss (mean over labels and batch).")
+@click.option("--asl-gamma-pos", type=click.FloatRange(min=0), help="ASL's γ+.")
+@click.option("--asl-gamma-neg", type=click.FloatRange(min=0), help="ASL's γ−.")
+@click.option("--asl-margin", type=click.FloatRange(0, 1, max_open=True), help="ASL's probability margin m.")
+@click.option("--focal-gamma", type=click.FloatRange(min=0), help="Focal loss γ.")
+@click.option("--focal-alpha", type=click.FloatRange(0, 1), help="Focal loss α (weight of positives) [default: none].")
+@click.option("--difficult", type=click.Choice(list(DIFFICULT_MODES)),
+              help="VOC difficult-only marks: positive in the loss and left out of the metrics (ML-GCN), "
+                   "ignore (left out of both), negative (negatives in both).")
+@click.option("--clip-grad-norm", type=click.FloatRange(min=0, min_open=True),
+              help="Clip the gradient norm before each step (the ML-GCN presets: 10) [default: off].")
 @click.option("--workers", type=click.IntRange(min=0),
               help="Data-loading processes [default: CPUs per process − 1, at most 8].")
 @click.option("--skip-missing", is_flag=True, default=None, help="Leave out missing images (counted).")
@@ -113,6 +127,9 @@ def train(preset: str | None, lr_steps: str | None, compile_: bool | None, quiet
         click.echo("warning: --val-split is deprecated, it names the test split: use --test-split "
                    "(validation is a held-out --val-fraction of the training split)", err=True)
         values["test_split"] = deprecated_val_split
+    if values.get("pretrained") is False and str(values.get("weights", "none")).lower() != "none":
+        raise click.BadParameter(f"--no-pretrained means --weights none; it conflicts with --weights "
+                                 f"{values['weights']}", param_hint="--weights")
     if compile_ is not None:
         values["compile"] = compile_
     if lr_steps:
@@ -178,6 +195,9 @@ _show_config_defaults(train)
 @click.option("--batch-size", type=click.IntRange(min=1))
 @click.option("--workers", type=click.IntRange(min=0))
 @click.option("--amp", type=click.Choice(["off", "bf16", "fp16"]))
+@click.option("--difficult", type=click.Choice(list(DIFFICULT_MODES)),
+              help="VOC difficult marks: left out of the metrics (positive, ignore) or negatives (negative) "
+                   "[the run's].")
 @click.option("--device")
 @click.option("--skip-missing", is_flag=True, default=None)
 @click.option("--limit", type=click.IntRange(min=1))

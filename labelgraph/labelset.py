@@ -29,6 +29,11 @@ class LabelSet:
         Where it came from: ``dataset`` (e.g. ``coco2014``), ``split``, ``files``
         (path and sha256 each), ``reader`` and reader-specific notes
         (e.g. ``dropped_empty``).
+    mask : scipy.sparse.csr_matrix or None
+        N × C, 0/1 (int8): entries whose label is uncertain (VOC's "difficult
+        only" marks), which the trainer's loss and metrics treat apart; ``None``
+        when the format has no such marks.  ``Y`` (and so the statistics) does
+        not depend on it.
 
     Examples
     --------
@@ -43,6 +48,7 @@ class LabelSet:
     labels: tuple[str, ...]
     Y: sp.csr_matrix
     source: Mapping[str, Any] = field(default_factory=dict)
+    mask: sp.csr_matrix | None = None
 
     def __post_init__(self) -> None:
         where = self.source.get("path") or self.source.get("dataset") or "label set"
@@ -58,6 +64,14 @@ class LabelSet:
         Y.data = np.ones_like(Y.data, dtype=np.int8)
         Y = Y.astype(np.int8)
         object.__setattr__(self, "Y", Y)
+        if self.mask is not None:
+            mask = sp.csr_matrix(self.mask)
+            if mask.shape != Y.shape:
+                raise DataError(f"{where}: mask is {mask.shape}, expected {Y.shape} like the label matrix")
+            mask.sum_duplicates()
+            mask.eliminate_zeros()
+            mask.data = np.ones_like(mask.data, dtype=np.int8)
+            object.__setattr__(self, "mask", mask.astype(np.int8))
 
     @classmethod
     def from_lists(cls, sample_ids: Sequence[str], labels: Sequence[str],
@@ -96,7 +110,36 @@ class LabelSet:
                             f"(missing: {', '.join(missing[:5]) or '-'}; unknown: {', '.join(extra[:5]) or '-'})")
         pos = {name: i for i, name in enumerate(self.labels)}
         idx = np.array([pos[x] for x in labels])
-        return LabelSet(self.sample_ids, tuple(labels), self.Y[:, idx], self.source)
+        mask = None if self.mask is None else self.mask[:, idx]
+        return LabelSet(self.sample_ids, tuple(labels), self.Y[:, idx], self.source, mask)
+
+    def take(self, rows: Sequence[int] | np.ndarray) -> "LabelSet":
+        """The samples at positions ``rows`` (in that order), labels and mask kept.
+
+        Examples
+        --------
+        >>> ls = LabelSet.from_lists(["a", "b", "c"], ["cat", "dog"], [["cat"], ["dog"], []])
+        >>> part = ls.take([2, 0])
+        >>> part.sample_ids, part.Y.toarray().tolist()
+        (['c', 'a'], [[0, 0], [1, 0]])
+        """
+        idx = np.asarray(rows, dtype=np.int64).reshape(-1)
+        if idx.size and (idx.min() < -self.num_samples or idx.max() >= self.num_samples):
+            raise DataError(f"row index out of range for {self.num_samples} samples")
+        mask = None if self.mask is None else self.mask[idx]
+        return LabelSet([self.sample_ids[i] for i in idx], self.labels, self.Y[idx], self.source, mask)
+
+    def mask_dense(self) -> np.ndarray | None:
+        """The mask as an N × C boolean array (``None`` when there is none).
+
+        Examples
+        --------
+        >>> import scipy.sparse as sp
+        >>> ls = LabelSet(["a"], ("cat", "dog"), sp.csr_matrix([[1, 0]]), mask=sp.csr_matrix([[0, 1]]))
+        >>> ls.mask_dense().tolist(), ls.reorder(["dog", "cat"]).mask_dense().tolist()
+        ([[False, True]], [[True, False]])
+        """
+        return None if self.mask is None else self.mask.toarray().astype(bool)
 
     def statistics(self):
         """The statistics artifact (``n``, ``M``, ``N``) of these labels; see :func:`labelgraph.assemble.label_statistics`."""

@@ -126,3 +126,42 @@ def test_duplicate_image_id(tmp_path: Path) -> None:
         path.write_text("\n".join(lines + [lines[0]]) + "\n")
     with pytest.raises(DataError, match=r"aeroplane_trainval.txt:5012: image 000005 listed twice"):
         read_voc(main)
+
+
+def test_difficult_marks_are_the_mask_and_leave_the_labels_alone() -> None:
+    main = require_shared("voc2007", "ImageSets", "Main")
+    # Independent: the (image, class) pairs flagged 0, parsed here with plain string handling.
+    zeros = set()
+    for name in VOC_CLASSES:
+        for line in (main / f"{name}_test.txt").read_text().splitlines():
+            image, flag = line.split()
+            if flag == "0":
+                zeros.add((image, name))
+    for difficult in (False, True):
+        ls = read_voc(main, "test", year=2007, difficult=difficult)
+        rows, cols = ls.mask.nonzero()
+        assert {(ls.sample_ids[r], ls.labels[c]) for r, c in zip(rows, cols)} == zeros
+    strict = read_voc(main, "test", year=2007)
+    assert strict.Y.multiply(strict.mask).nnz == 0   # a difficult-only entry is not a label
+    plain = read_dataset("voc", main, split="test")
+    assert (plain.Y != strict.Y).nnz == 0 and plain.mask is not None
+
+
+def test_mask_follows_reorder_and_row_selection() -> None:
+    ls = read_voc(require_shared("voc2007"), "test")
+    dense = ls.mask.toarray()
+    order = list(reversed(ls.labels))
+    assert np.array_equal(ls.reorder(order).mask.toarray(), dense[:, ::-1])
+    rows = [10, 3, 4000, 3]
+    part = ls.take(rows)
+    assert part.sample_ids == [ls.sample_ids[r] for r in rows]
+    assert np.array_equal(part.mask.toarray(), dense[rows]) and np.array_equal(part.Y.toarray(), ls.Y.toarray()[rows])
+
+
+def test_a_mask_of_the_wrong_shape_is_refused() -> None:
+    import scipy.sparse as sp
+
+    from labelgraph.labelset import LabelSet
+
+    with pytest.raises(DataError, match="mask is"):
+        LabelSet(["a", "b"], ("cat",), sp.csr_matrix([[1], [0]]), mask=sp.csr_matrix([[1, 0]]))

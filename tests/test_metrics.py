@@ -17,14 +17,19 @@ from labelgraph.train.metrics import (METRIC_NAMES, MetricWarning, average_preci
 from tests.conftest import require_shared
 
 
-def loop_metrics(scores: np.ndarray, targets: np.ndarray, threshold: float = 0.5, k: int = 3) -> dict:
-    """ML-GCN's util.py definitions, one sample and one label at a time (no numpy vector ops)."""
+def loop_metrics(scores: np.ndarray, targets: np.ndarray, threshold: float = 0.5, k: int = 3,
+                 mask: np.ndarray | None = None) -> dict:
+    """ML-GCN's util.py definitions, one sample and one label at a time (no numpy vector ops);
+    entries with a true ``mask`` are skipped everywhere (the top-k ranking still sees them)."""
     n, c = len(scores), len(scores[0])
+    skip = (lambda i, j: bool(mask[i][j])) if mask is not None else (lambda i, j: False)  # noqa: E731
 
     def evaluation(pred):
         nc, np_, ng = [0] * c, [0] * c, [0] * c
         for j in range(c):
             for i in range(n):
+                if skip(i, j):
+                    continue
                 ng[j] += int(targets[i][j] == 1)
                 np_[j] += int(pred[i][j])
                 nc[j] += int(pred[i][j] and targets[i][j] == 1)
@@ -40,7 +45,7 @@ def loop_metrics(scores: np.ndarray, targets: np.ndarray, threshold: float = 0.5
     # AP as ML-GCN's average_precision, but with tied scores entering together (sklearn's rule)
     aps = []
     for j in range(c):
-        col = [(scores[i][j], targets[i][j]) for i in range(n)]
+        col = [(scores[i][j], targets[i][j]) for i in range(n) if not skip(i, j)]
         pos = sum(t for _, t in col)
         if pos == 0:
             continue
@@ -154,3 +159,48 @@ def test_metrics_import_without_torch() -> None:
     code = ("import sys; import labelgraph.train.metrics, labelgraph.train.config, labelgraph.train; "
             "sys.exit(1 if 'torch' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def _voc_test_scores() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """VOC 2007 test labels and difficult marks, with simulated scores: positives and difficult entries
+    score higher on average (a detector sees the object)."""
+    from labelgraph.datasets.voc import read_voc
+
+    ls = read_voc(require_shared("voc2007"), "test")
+    targets = ls.Y.toarray()
+    mask = ls.mask.toarray().astype(bool)
+    rng = np.random.default_rng(2007)
+    scores = rng.normal(0.0, 1.0, targets.shape) + 2.0 * targets + 1.5 * mask
+    return 1.0 / (1.0 + np.exp(-scores)), targets, mask
+
+
+def test_masked_ap_on_real_voc2007_test_equals_sklearn_on_the_non_difficult_entries() -> None:
+    scores, targets, mask = _voc_test_scores()
+    assert mask.any() and not (mask & (targets == 1)).any()
+    expected = np.array([average_precision_score(targets[~mask[:, j], j], scores[~mask[:, j], j])
+                         for j in range(targets.shape[1])])
+    np.testing.assert_allclose(average_precision(scores, targets, mask=mask), expected, atol=1e-12)
+    m = multilabel_metrics(scores, targets, mask=mask)
+    assert m["mAP"] == pytest.approx(expected.mean(), abs=1e-12)
+    assert mean_average_precision(scores, targets, mask=mask) == pytest.approx(expected.mean(), abs=1e-12)
+    # the difficult entries counted as negatives (the trainer before masks) lower mAP
+    assert multilabel_metrics(scores, targets)["mAP"] < m["mAP"] - 0.005
+
+
+def test_masked_threshold_metrics_on_real_voc_labels_equal_the_loop_definitions() -> None:
+    scores, targets, mask = _voc_test_scores()
+    rows = np.random.default_rng(1).choice(len(scores), 400, replace=False)
+    rows = np.union1d(rows, np.flatnonzero(mask.any(axis=1))[:100])   # make sure difficult rows are in
+    s, t, mk = scores[rows], targets[rows], mask[rows]
+    got = multilabel_metrics(s, t, mask=mk)
+    ref = loop_metrics(s.tolist(), t.tolist(), mask=mk.tolist())
+    for key in METRIC_NAMES:
+        assert got[key] == pytest.approx(ref[key], abs=1e-12), key
+    assert got["OP"] != multilabel_metrics(s, t)["OP"]   # the mask changed something
+
+
+def test_mask_of_another_shape_is_an_error() -> None:
+    from labelgraph.errors import DataError
+
+    with pytest.raises(DataError, match="mask"):
+        multilabel_metrics(np.zeros((3, 2)), np.zeros((3, 2)), mask=np.zeros((2, 3), dtype=bool))

@@ -7,11 +7,15 @@ is reproduced exactly this way from VOC 2007 trainval).
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
 
 from ..errors import DataError
 from ..labelset import LabelSet
@@ -115,7 +119,8 @@ def read_voc(path: str | os.PathLike[str], split: str = "trainval", *, difficult
     -------
     LabelSet
         Samples in the order of ``aeroplane_<split>.txt``; ``source`` notes the
-        number of difficult-only entries and whether they were counted.
+        number of difficult-only entries and whether they were counted; ``mask``
+        marks those entries (whatever ``difficult`` says).
 
     Raises
     ------
@@ -135,6 +140,8 @@ def read_voc(path: str | os.PathLike[str], split: str = "trainval", *, difficult
     ('voc2007', ['000005', '000007'], [1, 1])
     >>> read_voc(main, difficult=True).Y.sum(axis=0).A1[[7, 11]].tolist()
     [2, 1]
+    >>> ls.mask.nonzero()   # 000007's cat is difficult only
+    (array([1], dtype=int32), array([7], dtype=int32))
     """
     main = find_main_folder(path, year)
     year_s = _infer_year(main, year)
@@ -145,6 +152,8 @@ def read_voc(path: str | os.PathLike[str], split: str = "trainval", *, difficult
     cols: list[int] = []
     files = []
     n_difficult = 0
+    hard_rows: list[int] = []
+    hard_cols: list[int] = []
     for c, name in enumerate(VOC_CLASSES):
         cls_file = require_file(main / f"{name}_{split}.txt", f"VOC class file (split {split!r})")
         ids, flags = _read_class_file(cls_file)
@@ -165,6 +174,8 @@ def read_voc(path: str | os.PathLike[str], split: str = "trainval", *, difficult
                 cols.append(c)
             if flag == 0:
                 n_difficult += 1
+                hard_rows.append(order[ids[r]])
+                hard_cols.append(c)
     source = {
         "dataset": f"voc{year_s}" if year_s else "voc",
         "split": split,
@@ -175,7 +186,9 @@ def read_voc(path: str | os.PathLike[str], split: str = "trainval", *, difficult
     }
     log.info("VOC %s %s: %d images, %d difficult-only entries (%s)", year_s, split, len(sample_ids),
              n_difficult, "counted" if difficult else "not counted")
-    return build_labelset(first_file, sample_ids, VOC_CLASSES, rows, cols, source)
+    ls = build_labelset(first_file, sample_ids, VOC_CLASSES, rows, cols, source)
+    mask = sp.csr_matrix((np.ones(len(hard_rows), dtype=np.int8), (hard_rows, hard_cols)), shape=ls.Y.shape)
+    return dataclasses.replace(ls, mask=mask)
 
 
 def _report_mismatch(path: Path, first: Path | None, ids: list[str], expected: list[str]) -> None:

@@ -15,11 +15,15 @@ from ..errors import ConfigError
 from .registry import model_names
 
 __all__ = ["TrainConfig", "Preset", "PRESETS", "get_preset", "register_preset",
-           "AMP_MODES", "OPTIMIZERS", "SCHEDULES"]
+           "AMP_MODES", "OPTIMIZERS", "SCHEDULES", "LOSS_NAMES", "DIFFICULT_MODES"]
 
 AMP_MODES: tuple[str, ...] = ("off", "bf16", "fp16")
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 SCHEDULES: tuple[str, ...] = ("step", "cosine", "constant")
+#: ``--loss`` names; :func:`labelgraph.train.losses.register_loss` adds to them.
+LOSS_NAMES: tuple[str, ...] = ("bce", "asl", "focal")
+#: ``--difficult``: how VOC's difficult-only entries enter the loss (see ``docs/train.md``).
+DIFFICULT_MODES: tuple[str, ...] = ("positive", "negative", "ignore")
 
 
 @dataclass
@@ -55,6 +59,13 @@ class TrainConfig:
         0 = none held out, ``best.pt`` is the last epoch
     test_split : the split evaluated once, at the end, with the selected checkpoint
     log_every : training steps between reads of the running loss (progress bar, debug log)
+    loss : ``bce``, ``asl`` or ``focal`` (mean over labels and batch); ``asl_gamma_pos``,
+        ``asl_gamma_neg``, ``asl_margin`` are ASL's γ+, γ−, m; ``focal_gamma``, ``focal_alpha`` focal's
+    difficult : VOC's difficult-only entries in the loss: ``positive`` (ML-GCN's code; left out of
+        the metrics), ``ignore`` (left out of loss and metrics) or ``negative`` (negatives everywhere)
+    clip_grad_norm : clip the gradients' total norm to this before each optimizer step (``None`` = off)
+    weights : the backbone's initial weights: a torchvision weights name (``IMAGENET1K_V1``,
+        ``IMAGENET1K_V2``, ``DEFAULT``), ``none``, or a state_dict file; ``pretrained=False`` means ``none``
 
     Examples
     --------
@@ -116,6 +127,16 @@ class TrainConfig:
     test_split: str | None = None
     # issue 14 part 3 (a fed GPU): steps between reads of the running loss (each read waits for the device)
     log_every: int = 20
+    # recipe fidelity (issue 14, part 2): loss, difficult marks, clipping, backbone weights
+    loss: str = "bce"
+    asl_gamma_pos: float = 0.0
+    asl_gamma_neg: float = 4.0
+    asl_margin: float = 0.05
+    focal_gamma: float = 2.0
+    focal_alpha: float | None = None
+    difficult: str = "positive"
+    clip_grad_norm: float | None = None
+    weights: str = "DEFAULT"
 
     def __post_init__(self) -> None:
         self.scales = tuple(float(s) for s in self.scales)
@@ -177,6 +198,16 @@ class TrainConfig:
         choice("amp", self.amp, AMP_MODES)
         choice("optimizer", self.optimizer, OPTIMIZERS)
         choice("schedule", self.schedule, SCHEDULES)
+        choice("loss", self.loss, LOSS_NAMES)
+        choice("difficult", self.difficult, DIFFICULT_MODES)
+        if self.clip_grad_norm is not None and not self.clip_grad_norm > 0:
+            raise ConfigError(f"--clip-grad-norm must be > 0 (got {self.clip_grad_norm})")
+        if self.asl_gamma_pos < 0 or self.asl_gamma_neg < 0 or not 0.0 <= self.asl_margin < 1.0:
+            raise ConfigError("--asl-gamma-pos and --asl-gamma-neg must be >= 0 and --asl-margin in [0, 1)")
+        if self.focal_gamma < 0 or (self.focal_alpha is not None and not 0.0 <= self.focal_alpha <= 1.0):
+            raise ConfigError("--focal-gamma must be >= 0 and --focal-alpha in [0, 1]")
+        if not str(self.weights).strip():
+            raise ConfigError("--weights must name weights (IMAGENET1K_V1, DEFAULT, none …) or a file")
         if self.pool is not None:
             choice("pool", self.pool, ("max", "avg"))
         for name in ("epochs", "batch_size", "accumulate", "image_size", "frames", "hidden"):
@@ -273,24 +304,28 @@ def get_preset(name: str) -> Preset:
 
 _MLGCN = dict(model="mlgcn", backbone="resnet101", image_size=448, optimizer="sgd", lr=0.1,
               backbone_lr_mult=0.1, momentum=0.9, weight_decay=1e-4, schedule="step", lr_steps=(30,),
-              gamma=0.1, epochs=40, batch_size=32, pool="max")
+              gamma=0.1, epochs=40, batch_size=32, pool="max", clip_grad_norm=10.0, weights="IMAGENET1K_V1",
+              difficult="positive")
 register_preset(Preset(
     "mlgcn-coco", "ML-GCN on MS-COCO 2014 (CVPR 2019): ResNet-101, 448², SGD 0.1/0.01, ×0.1 at epoch 30 of 40",
     dict(_MLGCN, dataset="coco", split="train", test_split="val"),
     "batch 32 (the reference code's evaluation batch; the paper does not state the training batch); "
-    "use --accumulate to reach it on a small GPU."))
+    "use --accumulate to reach it on a small GPU. As the reference code: gradients clipped to norm 10, "
+    "torchvision's original ResNet-101 weights (IMAGENET1K_V1, 2019)."))
 register_preset(Preset(
     "mlgcn-voc", "ML-GCN on PASCAL VOC 2007 (CVPR 2019): same recipe as COCO",
     dict(_MLGCN, dataset="voc", split="trainval", test_split="test"),
-    "the paper trains VOC with the COCO recipe."))
+    "the paper trains VOC with the COCO recipe; difficult-only marks are positives in the loss and left out "
+    "of the metrics, as in the reference code."))
 register_preset(Preset(
     "kssnet-coco", "KSSNet on MS-COCO (AAAI 2020): ResNet-101, 4 GCN layers + lateral connections, Adam 0.01, "
                    "batch 80, 100 epochs",
     dict(model="kssnet", backbone="resnet101", dataset="coco", split="train", test_split="val", image_size=448,
          optimizer="adam", lr=0.01, backbone_lr_mult=0.1, momentum=0.9, weight_decay=1e-4, epochs=100,
-         batch_size=80, schedule="cosine", pool="max"),
+         batch_size=80, schedule="cosine", pool="max", weights="IMAGENET1K_V1"),
     "the paper names no schedule: cosine; the backbone runs at 0.1× the head's rate as in ML-GCN, "
-    "whose preprocessing (448², multi-scale crop, flip) KSSNet says it follows."))
+    "whose preprocessing (448², multi-scale crop, flip) KSSNet says it follows; torchvision's IMAGENET1K_V1 "
+    "ResNet-101 weights, the ones of the paper's time."))
 register_preset(Preset(
     "kssnet-charades", "KSSNet-3D on Charades (AAAI 2020): video ResNet, Adam, GCN lr 1e-3 / others 1e-4, "
                        "16 clips, dropout 0.5",

@@ -67,6 +67,7 @@ class SplitData:
     items : image paths or frame folders (``image``/``video``)
     features : (N, F) float32 (``features``)
     missing : how many samples were dropped by ``--skip-missing``
+    mask : (N, C) bool, the label set's uncertain entries (VOC's difficult marks), or ``None``
     """
 
     kind: str
@@ -77,6 +78,7 @@ class SplitData:
     features: np.ndarray | None = None
     missing: int = 0
     source: dict[str, Any] = field(default_factory=dict)
+    mask: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.sample_ids)
@@ -86,14 +88,16 @@ class SplitData:
         if n is None or n >= len(self):
             return self
         return SplitData(self.kind, self.labels, self.targets[:n], self.sample_ids[:n], self.items[:n],
-                         None if self.features is None else self.features[:n], self.missing, self.source)
+                         None if self.features is None else self.features[:n], self.missing, self.source,
+                         None if self.mask is None else self.mask[:n])
 
     def subset(self, rows: Sequence[int] | np.ndarray) -> "SplitData":
         """The samples at ``rows``, in that order."""
         rows = np.asarray(rows, dtype=np.int64)
         return SplitData(self.kind, self.labels, self.targets[rows], [self.sample_ids[i] for i in rows],
                          [self.items[i] for i in rows] if self.items else [],
-                         None if self.features is None else self.features[rows], self.missing, self.source)
+                         None if self.features is None else self.features[rows], self.missing, self.source,
+                         None if self.mask is None else self.mask[rows])
 
 
 # -- label sources --------------------------------------------------------------------------------
@@ -240,7 +244,7 @@ def load_split(cfg: Any, split: str, labels: Sequence[str] | None = None) -> Spl
         index = _FileIndex(root)
         items = [_resolve(root, sid, video, index) for sid in ls.sample_ids]
     split_data = SplitData("video" if video else "image", ls.labels, ls.Y.toarray().astype(np.float32),
-                           list(ls.sample_ids), items, source=dict(ls.source))
+                           list(ls.sample_ids), items, source=dict(ls.source), mask=ls.mask_dense())
     split_data = split_data.limit(cfg.limit)
     present = np.array([(p.is_dir() if video else p.is_file()) for p in split_data.items], dtype=bool)
     missing = int((~present).sum())
@@ -255,7 +259,8 @@ def load_split(cfg: Any, split: str, labels: Sequence[str] | None = None) -> Spl
         keep = np.flatnonzero(present)
         split_data = SplitData(split_data.kind, split_data.labels, split_data.targets[keep],
                                [split_data.sample_ids[i] for i in keep], [split_data.items[i] for i in keep],
-                               None, missing, split_data.source)
+                               None, missing, split_data.source,
+                               None if split_data.mask is None else split_data.mask[keep])
     if len(split_data) == 0:
         raise DataError(f"split {split!r} of {name} has no samples")
     return split_data

@@ -32,13 +32,15 @@ from .config import TrainConfig
 from .data import batch_to_device, load_split, make_dataset, make_loader, split_validation
 from .distributed import DistContext, all_reduce_sum, barrier, gather_rows, init_distributed, shutdown
 from .global_state import run_settings
+from .losses import BCELoss, difficult_targets, make_loss
 from .metrics import multilabel_metrics
 from .preflight import check_run, load_label_inputs, resolve_splits
 from .models import FeatureBackbone, build_backbone, build_model
 from .registry import model_class
 
 __all__ = ["fit", "evaluate_checkpoint", "EvalResult", "load_label_inputs", "autocast_dtype",
-           "cpu_has_native_bf16", "make_optimizer", "make_scheduler", "ModelEMA", "maybe_compile"]
+           "cpu_has_native_bf16", "make_optimizer", "make_scheduler", "ModelEMA", "maybe_compile",
+           "clip_gradients", "metric_mask"]
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +105,8 @@ def _build(cfg: TrainConfig, adjacency: torch.Tensor, embeddings: torch.Tensor,
                                                                  torch.from_numpy(feature_stats[1]))
         backbone: nn.Module = FeatureBackbone(feature_dim, mean, std)
     else:
-        backbone = build_backbone(cfg.backbone, pretrained=cfg.pretrained if pretrained is None else pretrained)
+        use_weights = cfg.pretrained if pretrained is None else pretrained
+        backbone = build_backbone(cfg.backbone, weights=cfg.weights if use_weights else "none")
     options: dict[str, Any] = {"pool": cfg.pool, "dropout": cfg.dropout if cfg.dropout > 0 else None}
     if "hidden" in inspect.signature(model_class(cfg.model)).parameters:
         options["hidden"] = cfg.hidden
@@ -323,9 +326,46 @@ class _Setup:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def metric_mask(cfg: TrainConfig, data: Any) -> np.ndarray | None:
+    """The (N, C) entries the metrics leave out: the split's difficult marks, unless
+    ``--difficult negative`` counts them as plain negatives.
+
+    Examples
+    --------
+    >>> from labelgraph.train.data import SplitData
+    >>> data = SplitData("features", ("a",), np.zeros((2, 1), np.float32), ["s0", "s1"],
+    ...                  mask=np.array([[True], [False]]))
+    >>> metric_mask(TrainConfig(), data).tolist(), metric_mask(TrainConfig(difficult="negative"), data)
+    ([[True], [False]], None)
+    """
+    mask = getattr(data, "mask", None)
+    return None if mask is None or cfg.difficult == "negative" else mask
+
+
+def clip_gradients(optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler, max_norm: float) -> float:
+    """Unscale (fp16) and clip the gradients of ``optimizer``'s parameters to total norm ``max_norm``
+    (``--clip-grad-norm``); returns the norm before clipping.
+
+    Examples
+    --------
+    >>> w = nn.Parameter(torch.zeros(2))
+    >>> opt = torch.optim.SGD([w], lr=1.0)
+    >>> (w * torch.tensor([300.0, 400.0])).sum().backward()
+    >>> norm = clip_gradients(opt, torch.amp.GradScaler("cpu", enabled=False), 10.0)
+    >>> norm, [round(g, 4) for g in w.grad.tolist()]   # clip_grad_norm_ adds 1e-6 to the norm it divides by
+    (500.0, [6.0, 8.0])
+    """
+    scaler.unscale_(optimizer)
+    params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+    return float(torch.nn.utils.clip_grad_norm_(params, max_norm))
+
+
 def _run_eval(setup: _Setup, forward: Callable, loader: torch.utils.data.DataLoader,
-              num_labels: int) -> tuple[np.ndarray, np.ndarray, float]:
-    """Scores, targets (gathered over ranks, in dataset order, padding removed) and mean loss."""
+              num_labels: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, float]:
+    """Scores, targets (gathered over ranks, in dataset order, padding removed) and mean loss.
+
+    The loss is BCE whatever ``--loss`` trains with (so runs compare), averaged over the
+    entries the metrics count (``mask`` true = left out)."""
     device = setup.ctx.device
     scores, targets, indices = [], [], []
     with torch.inference_mode():
@@ -343,7 +383,10 @@ def _run_eval(setup: _Setup, forward: Callable, loader: torch.utils.data.DataLoa
     s, t, i = (gather_rows(a, setup.ctx) for a in (s, t, i))
     uniq, first = np.unique(i.numpy(), return_index=True)   # DistributedSampler pads with repeats
     s, t = s[first], t[first]
-    loss = float(F.binary_cross_entropy_with_logits(s, t)) if len(s) else float("nan")
+    per_entry = F.binary_cross_entropy_with_logits(s, t, reduction="none")
+    if mask is not None and mask.shape == tuple(per_entry.shape):
+        per_entry = per_entry[~torch.from_numpy(np.asarray(mask, dtype=bool))]
+    loss = float(per_entry.mean()) if per_entry.numel() else float("nan")
     return s.numpy(), t.numpy(), loss
 
 
@@ -362,18 +405,24 @@ def _train_epoch(setup: _Setup, forward: Callable, ddp_module: nn.Module | None,
     bar = tqdm(total=n_batches, desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch", leave=False,
                disable=not (setup.progress and setup.ctx.is_main), dynamic_ncols=True)
     optimizer.zero_grad(set_to_none=True)
-    for step, (x, y, _) in enumerate(_batches(loader)):
+    criterion = setup.extra.get("loss") or BCELoss()
+    train_mask = setup.extra.get("train_mask")
+    for step, (x, y, idx) in enumerate(_batches(loader)):
         x = _to_device(x, device, setup.channels_last)
         y = y.to(device, non_blocking=True).float()
+        rows = None if train_mask is None else train_mask[torch.as_tensor(idx, device=train_mask.device)]
+        y, weight = difficult_targets(y, rows, cfg.difficult)
         boundary = (step + 1) % cfg.accumulate == 0 or step + 1 == n_batches
         sync = contextlib.nullcontext() if (boundary or ddp_module is None) else ddp_module.no_sync()
         with sync:
             with torch.autocast(device.type, dtype=setup.amp_dtype or torch.float32,
                                 enabled=setup.amp_dtype is not None):
                 logits = forward(x)
-            loss = F.binary_cross_entropy_with_logits(logits.float(), y)
+            loss = criterion(logits.float(), y, weight)
             scaler.scale(loss / cfg.accumulate).backward()
         if boundary:
+            if cfg.clip_grad_norm:
+                clip_gradients(optimizer, scaler, cfg.clip_grad_norm)
             scaler.step(optimizer)
             scaler.update()
             optimizer.zero_grad(set_to_none=True)
@@ -537,6 +586,7 @@ def _set_up(cfg: TrainConfig, ctx: DistContext, progress: bool) -> _Run:
     if channels_last:
         model.to(memory_format=torch.channels_last_3d if cfg.model == "kssnet3d" else torch.channels_last)
     setup = _Setup(cfg, ctx, model, labels, amp_dtype, channels_last, progress)
+    setup.extra["loss"] = make_loss(cfg)
 
     if cfg.cache_features:
         from .features import cached_features
@@ -546,6 +596,8 @@ def _set_up(cfg: TrainConfig, ctx: DistContext, progress: bool) -> _Run:
         test_data = cached_features(setup, test_data, test_split)
         train_data, val_data = split_validation(train_data, cfg.val_fraction, cfg.seed, held_out)
         setup.channels_last = False
+    if train_data.mask is not None:  # rows of the training part, after the held-out samples are taken out
+        setup.extra["train_mask"] = torch.from_numpy(np.asarray(train_data.mask, dtype=bool)).to(device)
     setup.extra["splits"] = {"train_split": train_split, "test_split": test_split,
                              "val_fraction": cfg.val_fraction, "seed": cfg.seed,
                              "held_out": [] if val_data is None else list(val_data.sample_ids)}
@@ -628,8 +680,10 @@ def _epoch_loop(run: _Run, on_epoch_end: Callable[[int, dict[str, Any]], None] |
         run.scheduler.step()
         run.eval_model.eval()
         if run.val_loader is not None:
-            scores, targets, val_loss = _run_eval(setup, run.eval_forward, run.val_loader, len(labels))
-            metrics = multilabel_metrics(scores, targets, logits=True, labels=labels) if ctx.is_main else {}
+            mask = metric_mask(cfg, run.val_data)
+            scores, targets, val_loss = _run_eval(setup, run.eval_forward, run.val_loader, len(labels), mask)
+            metrics = (multilabel_metrics(scores, targets, logits=True, labels=labels, mask=mask)
+                       if ctx.is_main else {})
             improved = ctx.is_main and metrics["mAP"] == metrics["mAP"] and metrics["mAP"] > run.best
             if improved:
                 run.best = metrics["mAP"]
@@ -668,14 +722,15 @@ def _test_once(run: _Run) -> dict[str, Any]:
     else:
         run.eval_model.load_state_dict(state["model"])
     run.eval_model.eval()
-    scores, targets, loss = _run_eval(setup, run.eval_forward, run.test_loader, len(labels))
+    mask = metric_mask(setup.cfg, run.test_data)
+    scores, targets, loss = _run_eval(setup, run.eval_forward, run.test_loader, len(labels), mask)
     if not ctx.is_main:
         return {}
     splits = setup.extra["splits"]
     result = {"split": splits["test_split"], "samples": int(len(scores)), "checkpoint": path.name,
               "epoch": int(state["epoch"]), "val_mAP": state["best_map"] if state["best_map"] > -math.inf else None,
               "val_samples": len(splits["held_out"]), "loss": loss,
-              "metrics": multilabel_metrics(scores, targets, logits=True, labels=labels)}
+              "metrics": multilabel_metrics(scores, targets, logits=True, labels=labels, mask=mask)}
     with atomic_write(run.out / "metrics.json", "w") as handle:
         json.dump(result, handle, indent=2)
     return result
@@ -716,7 +771,8 @@ def evaluate_checkpoint(path: str | os.PathLike[str], *, progress: bool = False,
     """Score the checkpoint at ``path`` on a split.
 
     ``overrides`` replace the run's options (``dataset``, ``root``, ``annotations``,
-    ``split``, ``batch_size``, ``device``, ``workers``, ``amp``, ``limit``, ``skip_missing``;
+    ``split``, ``batch_size``, ``device``, ``workers``, ``amp``, ``limit``, ``skip_missing``,
+    ``difficult`` (whether VOC's difficult marks are left out of the metrics);
     ``graph``/``embeddings`` to evaluate the trained weights with other label inputs,
     which must fit the model's dimensions).
 
@@ -788,6 +844,7 @@ def evaluate_checkpoint(path: str | os.PathLike[str], *, progress: bool = False,
     workers = 0 if data.kind == "features" else cfg.workers
     loader = make_loader(make_dataset(data, cfg, train=False), batch_size=cfg.batch_size, shuffle=False,
                          seed=cfg.seed, workers=workers, pin_memory=pin)
-    scores, targets, _ = _run_eval(setup, model, loader, len(labels))
-    metrics = multilabel_metrics(scores, targets, logits=True, labels=labels)
+    mask = metric_mask(cfg, data)
+    scores, targets, _ = _run_eval(setup, model, loader, len(labels), mask)
+    metrics = multilabel_metrics(scores, targets, logits=True, labels=labels, mask=mask)
     return EvalResult(metrics, scores, targets, labels, split, str(path))

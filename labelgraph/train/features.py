@@ -103,7 +103,7 @@ def cached_features(setup: Any, data: SplitData, split: str) -> SplitData:
 
         raise DataError(f"{path}: {features.shape[0]} rows, expected {len(data)}; delete it to recompute")
     return SplitData("features", data.labels, data.targets, data.sample_ids, features=features,
-                     missing=data.missing, source=data.source)
+                     missing=data.missing, source=data.source, mask=data.mask)
 
 
 @torch.no_grad()

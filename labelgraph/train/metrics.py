@@ -19,6 +19,12 @@ lower label index.
 * Labels with no positive sample (``Ng = 0``) have no AP and no recall: they
   are left out of mAP, CP and CR with a :class:`MetricWarning` that names them
   (ML-GCN's code would produce NaN).  They still count in the overall metrics.
+
+The metric functions take an optional ``mask`` (N × C, true = leave this (sample,
+label) entry out): VOC's "difficult only" marks.  A masked entry is neither a
+positive nor a negative for AP, and counts in none of ``Nc``, ``Np``, ``Ng``;
+the top-k ranking still sees every label's score (the model does not know the
+mask), masked entries are then not counted.
 """
 from __future__ import annotations
 
@@ -50,6 +56,23 @@ class MetricWarning(UserWarning):
     """A metric is undefined for some labels (no positive sample); they are left out."""
 
 
+def _check_mask(mask: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray | None:
+    if mask is None:
+        return None
+    mask = np.asarray(mask)
+    if mask.shape != shape:
+        raise DataError(f"mask {mask.shape} must have the scores' shape {shape}")
+    return mask.astype(bool, copy=False)
+
+
+def _masked(scores: np.ndarray, targets: np.ndarray, mask: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and targets for AP with masked entries made inert: a score of -inf is below every
+    positive's, so it adds to no ``# samples scoring >= s``, and its target is 0."""
+    if mask is None or not mask.any():
+        return scores, targets
+    return np.where(mask, -np.inf, scores).astype(scores.dtype, copy=False), targets & ~mask
+
+
 def _check(scores: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scores = np.asarray(scores)
     if scores.dtype not in (np.float32, np.float64):   # float32 logits are compared exactly as given
@@ -79,7 +102,7 @@ def _warn_empty(empty: np.ndarray, labels: Sequence[str] | None, what: str) -> N
                   MetricWarning, stacklevel=3)
 
 
-def average_precision(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
+def average_precision(scores: np.ndarray, targets: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """Per-label average precision, equal to sklearn's ``average_precision_score`` per column.
 
     Parameters
@@ -87,6 +110,9 @@ def average_precision(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
     scores : (N, C) array of float
         Any monotone score (logits or probabilities).
     targets : (N, C) array of 0/1
+    mask : (N, C) array of bool, optional
+        Entries to leave out (VOC's difficult marks): AP of each column is
+        computed on its unmasked rows only.
 
     Returns
     -------
@@ -101,8 +127,11 @@ def average_precision(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
     0.8333
     >>> float(average_precision(np.array([[0.5], [0.5]]), np.array([[1], [0]]))[0])  # a tie
     0.5
+    >>> float(average_precision(s, t, mask=np.array([[0], [1], [0], [0]]))[0])  # without the 0.8
+    1.0
     """
-    return _average_precision(*_check(scores, targets))
+    scores, targets = _check(scores, targets)
+    return _average_precision(*_masked(scores, targets, _check_mask(mask, scores.shape)))
 
 
 def _average_precision(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
@@ -127,16 +156,21 @@ def _average_precision(scores: np.ndarray, targets: np.ndarray) -> np.ndarray:
 
 
 def mean_average_precision(scores: np.ndarray, targets: np.ndarray,
-                           labels: Sequence[str] | None = None) -> float:
+                           labels: Sequence[str] | None = None, mask: np.ndarray | None = None) -> float:
     """mAP over the labels that have at least one positive (the others are named in a warning).
+
+    ``mask`` (N × C bool) leaves entries out, as in :func:`average_precision`.
 
     Examples
     --------
     >>> s = np.array([[0.9, 0.2], [0.1, 0.8]])
     >>> mean_average_precision(s, np.eye(2, dtype=int))
     1.0
+    >>> mean_average_precision(s, np.ones((2, 2)), mask=np.array([[0, 1], [1, 0]]))
+    1.0
     """
-    ap = _average_precision(*_check(scores, targets))
+    scores, targets = _check(scores, targets)
+    ap = _average_precision(*_masked(scores, targets, _check_mask(mask, scores.shape)))
     empty = np.isnan(ap)
     _warn_empty(empty, labels, "mAP")
     return float(np.mean(ap[~empty])) if (~empty).any() else float("nan")
@@ -146,10 +180,12 @@ def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r > 0 else 0.0
 
 
-def threshold_metrics(predicted: np.ndarray, targets: np.ndarray) -> dict[str, float]:
+def threshold_metrics(predicted: np.ndarray, targets: np.ndarray,
+                      mask: np.ndarray | None = None) -> dict[str, float]:
     """CP, CR, CF1, OP, OR, OF1 of boolean predictions (ML-GCN's ``evaluation``).
 
-    Labels without a positive target are left out of CP and CR (see the module notes).
+    Labels without a positive target are left out of CP and CR (see the module notes);
+    masked entries (``mask`` N × C bool) count in none of the counts.
 
     Examples
     --------
@@ -161,6 +197,9 @@ def threshold_metrics(predicted: np.ndarray, targets: np.ndarray) -> dict[str, f
     """
     predicted = np.asarray(predicted, dtype=bool)
     targets = np.asarray(targets, dtype=bool)
+    mask = _check_mask(mask, predicted.shape)
+    if mask is not None:
+        predicted, targets = predicted & ~mask, targets & ~mask
     nc = np.count_nonzero(predicted & targets, axis=0).astype(np.float64)
     np_ = np.count_nonzero(predicted, axis=0).astype(np.float64)
     ng = np.count_nonzero(targets, axis=0).astype(np.float64)
@@ -176,7 +215,7 @@ def threshold_metrics(predicted: np.ndarray, targets: np.ndarray) -> dict[str, f
 
 def multilabel_metrics(scores: np.ndarray, targets: np.ndarray, *, threshold: float = 0.5,
                        top_k: int = 3, logits: bool = False,
-                       labels: Sequence[str] | None = None) -> dict[str, float]:
+                       labels: Sequence[str] | None = None, mask: np.ndarray | None = None) -> dict[str, float]:
     """All of ML-GCN's metrics: mAP, CP, CR, CF1, OP, OR, OF1 and their top-``k`` versions.
 
     Parameters
@@ -192,6 +231,8 @@ def multilabel_metrics(scores: np.ndarray, targets: np.ndarray, *, threshold: fl
         Compare ``scores`` with ``log(threshold / (1 - threshold))`` instead.
     labels : sequence of str, optional
         Label names for the warning about labels without positives.
+    mask : (N, C) array of bool, optional
+        Entries left out of every metric (VOC's difficult marks; see the module notes).
 
     Returns
     -------
@@ -205,17 +246,20 @@ def multilabel_metrics(scores: np.ndarray, targets: np.ndarray, *, threshold: fl
     >>> m = multilabel_metrics(s, t, top_k=1)
     >>> m["mAP"], m["OP"], m["OR"], m["OP@1"], m["OR@1"]
     (1.0, 0.75, 1.0, 1.0, 0.6666666666666666)
+    >>> multilabel_metrics(s, t, top_k=1, mask=np.array([[0, 1, 0], [0, 0, 0]]))["OP"]   # 0.6 left out
+    1.0
     """
     scores, targets = _check(scores, targets)
+    mask = _check_mask(mask, scores.shape)
     if not 0.0 < threshold < 1.0:
         raise DataError(f"threshold must be in (0, 1), got {threshold}")
     n, c = scores.shape
     cut = math.log(threshold / (1.0 - threshold)) if logits else threshold
     passed = scores >= cut
-    ap = _average_precision(scores, targets)
+    ap = _average_precision(*_masked(scores, targets, mask))
     _warn_empty(np.isnan(ap), labels, "mAP")
     result: dict[str, float] = {"mAP": float(np.nanmean(ap)) if (~np.isnan(ap)).any() else float("nan")}
-    result.update(threshold_metrics(passed, targets))
+    result.update(threshold_metrics(passed, targets, mask))
     k = min(int(top_k), c)
     top = np.zeros_like(passed)
     if k > 0 and n > 0:
@@ -229,7 +273,7 @@ def multilabel_metrics(scores: np.ndarray, targets: np.ndarray, *, threshold: fl
         if crowded.size:
             t = tied[crowded]
             top[crowded] = above[crowded] | (t & (np.cumsum(t, axis=1) <= room[crowded]))
-    for key, value in threshold_metrics(top & passed, targets).items():
+    for key, value in threshold_metrics(top & passed, targets, mask).items():
         result[f"{key}@{top_k}"] = value
     return result
 

@@ -97,9 +97,14 @@ class FeatureBackbone(nn.Module):
         return (x - self.mean) / self.std
 
 
-def build_backbone(name: str, *, pretrained: bool = False, feature_dim: int | None = None) -> nn.Module:
-    """Build backbone ``name``; ``pretrained`` loads torchvision's weights from the torch cache
+def build_backbone(name: str, *, pretrained: bool = False, feature_dim: int | None = None,
+                   weights: str | None = None) -> nn.Module:
+    """Build backbone ``name``; ``pretrained`` loads torchvision's default weights from the torch cache
     (``timm:<model>``: timm's from the local Hugging Face cache).
+
+    ``weights`` (``--weights``: ``IMAGENET1K_V1``, ``DEFAULT``, ``none``, a state_dict
+    file; see :mod:`labelgraph.train.weights`) replaces ``pretrained`` when given; a timm
+    backbone takes only ``DEFAULT`` (its pretrained weights) or ``none``.
 
     Examples
     --------
@@ -117,6 +122,11 @@ def build_backbone(name: str, *, pretrained: bool = False, feature_dim: int | No
             if exc.name != "timm":
                 raise
             raise missing_dependency("timm", "timm") from None
+        if weights is not None:
+            if weights.lower() not in ("default", "none"):
+                raise ConfigError(f"--weights {weights}: a timm backbone takes DEFAULT (timm's pretrained weights, "
+                                  "from the local cache) or none")
+            pretrained = weights.lower() == "default"
         return build_timm_backbone(name, pretrained=pretrained)
     if name == "features":
         if not feature_dim:
@@ -126,10 +136,11 @@ def build_backbone(name: str, *, pretrained: bool = False, feature_dim: int | No
         raise ConfigError(f"unknown backbone {name!r} (known: resnet18 … resnet152, resnext*, wide_resnet*, "
                           f"{', '.join(VIDEO_BACKBONES)}, features, timm:<model>)")
     net = torchvision.models.get_model(name, weights=None)
-    if pretrained:
-        from ..weights import load_pretrained_state
+    if weights is None:
+        weights = "DEFAULT" if pretrained else "none"
+    from ..weights import load_initial_weights
 
-        net.load_state_dict(load_pretrained_state(name))
+    load_initial_weights(net, name, weights)
     if name in VIDEO_BACKBONES:
         return Backbone(name, net.stem, [net.layer1, net.layer2, net.layer3, net.layer4], 3)
     stem = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool)

@@ -1,7 +1,9 @@
 """The graph convolution of ML-GCN and KSSNet: ``H' = Â · H · W`` (Kipf & Welling, no renormalization here).
 
 ``Â`` is the graph file's matrix as saved (already normalized, SPEC §2); it is a
-fixed buffer of the model, never trained.
+fixed buffer of the model, never trained.  Under ``--amp`` the models compute the
+GCN and the logits inside :func:`full_precision`, so the label classifiers and the
+scores stay fp32 (bf16's 8-bit mantissa would round nearby scores into ties).
 """
 from __future__ import annotations
 
@@ -11,7 +13,24 @@ from typing import Sequence
 import torch
 from torch import nn
 
-__all__ = ["GraphConvolution", "GCN"]
+__all__ = ["GraphConvolution", "GCN", "full_precision"]
+
+
+def full_precision(like: torch.Tensor) -> torch.autocast:
+    """A context with autocast off on ``like``'s device: what runs inside it computes in fp32
+    (given fp32 inputs), whatever ``--amp`` is.
+
+    Examples
+    --------
+    >>> a = torch.randn(4, 4)
+    >>> with torch.autocast("cpu", dtype=torch.bfloat16):
+    ...     with full_precision(a):
+    ...         inside = (a @ a).dtype
+    ...     outside = (a @ a).dtype
+    >>> inside, outside
+    (torch.float32, torch.bfloat16)
+    """
+    return torch.autocast(like.device.type, enabled=False)
 
 
 class GraphConvolution(nn.Module):

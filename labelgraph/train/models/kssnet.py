@@ -4,13 +4,15 @@ enter the backbone through lateral connections after res2, res3 and res4.
 GCN widths follow the backbone's stage widths (256/512/1024/2048 for ResNet-101),
 so layer l's embeddings ``E⁽ˡ⁾`` (C × channels of stage l) can meet that stage's
 feature map; the 4th layer's output is the classifier of the pooled res5 feature.
+The GCN and the logits run in fp32 under autocast; the lateral connections take the
+backbone's dtype.
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from .gcn import GCN
+from .gcn import GCN, full_precision
 from .mlgcn import global_pool
 
 __all__ = ["LateralConnection", "KSSNet"]
@@ -80,11 +82,13 @@ class KSSNet(nn.Module):
         return [self.gcn, self.laterals]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        hidden = self.gcn(self.embeddings, self.adjacency)
+        with full_precision(x):
+            hidden = self.gcn(self.embeddings, self.adjacency)
         x = self.backbone.stem(x)
         for i, stage in enumerate(self.backbone.stages):
             x = stage(x)
             if i < len(self.laterals):
                 x = self.laterals[i](x, hidden[i])
-        feature = self.dropout(global_pool(x, self.pool))
-        return feature @ hidden[-1].to(feature.dtype).t()
+        pooled = global_pool(x, self.pool)
+        with full_precision(pooled):
+            return self.dropout(pooled.float()) @ hidden[-1].t()

@@ -1,14 +1,15 @@
 """ML-GCN (Chen et al., CVPR 2019; SPEC §5): a CNN image feature times GCN-made label classifiers.
 
 ``feature = GMP(backbone(x))`` (B × D); ``W = GCN(E, Â)`` (C × D, two layers
-d → 1024 → D with LeakyReLU 0.2); ``logits = feature · Wᵀ``.
+d → 1024 → D with LeakyReLU 0.2); ``logits = feature · Wᵀ``.  ``W`` and the
+logits are fp32 under autocast (the backbone runs in the autocast dtype).
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from .gcn import GCN
+from .gcn import GCN, full_precision
 
 __all__ = ["MLGCN", "global_pool"]
 
@@ -62,17 +63,19 @@ class MLGCN(nn.Module):
         return [self.gcn]
 
     def label_classifier(self) -> torch.Tensor:
-        """``W = GCN(E, Â)``, C × D."""
-        return self.gcn(self.embeddings, self.adjacency)[-1]
+        """``W = GCN(E, Â)``, C × D, in fp32 (autocast off)."""
+        with full_precision(self.embeddings):
+            return self.gcn(self.embeddings, self.adjacency)[-1]
 
     def extract(self, x: torch.Tensor) -> torch.Tensor:
         """The pooled image feature, B × D (what the frozen-backbone cache stores)."""
         return global_pool(self.backbone(x), self.pool)
 
     def classify(self, feature: torch.Tensor) -> torch.Tensor:
-        """Logits from pooled features: ``feature · Wᵀ``."""
-        weight = self.label_classifier()
-        return self.dropout(feature) @ weight.to(feature.dtype).t()
+        """Logits from pooled features: ``feature · Wᵀ``, in fp32 (autocast off)."""
+        with full_precision(feature):
+            weight = self.label_classifier()
+            return self.dropout(feature.float()) @ weight.t()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.classify(self.extract(x))
