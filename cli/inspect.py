@@ -141,8 +141,10 @@ def export(file: Path, fmt: str, out: Path | None, force: bool) -> None:
               help="Add a network drawing (default: when the graph has at most 100 labels).")
 @click.option("--size", type=click.FloatRange(min=1.0), default=6.0, show_default=True, help="Panel size in inches.")
 @click.option("--dpi", type=click.IntRange(min=20, max=600), default=100, show_default=True, help="Resolution.")
+@click.option("--top", type=click.IntRange(min=1), default=None,
+              help="Draw only the N labels of highest degree (needed above 5,000 labels).")
 @click.option("--force", is_flag=True, help="Overwrite an existing figure.")
-def plot(file: Path, out: Path, network: bool | None, size: float, dpi: int, force: bool) -> None:
+def plot(file: Path, out: Path, network: bool | None, size: float, dpi: int, top: int | None, force: bool) -> None:
     """Plot a graph: a heatmap in hierarchical-clustering order, and a network drawing for <= 100 labels.
 
     Needs matplotlib (pip install 'labelgraph[plot]').
@@ -150,8 +152,9 @@ def plot(file: Path, out: Path, network: bool | None, size: float, dpi: int, for
     \b
     Example:
       labelgraph plot graphs/coco2014_ks_l0.4_t0.02_e0.4.npz --out ks.png
+      labelgraph plot graphs/openimages_ppmi.npz --top 500 --out ppmi.png
     """
     from labelgraph.inspect.plot import plot_graph
 
-    path = plot_graph(load(file), out, network=network, size=size, dpi=dpi, force=force)
+    path = plot_graph(load(file), out, network=network, size=size, dpi=dpi, force=force, top=top)
     click.echo(f"wrote {path}")

@@ -58,7 +58,12 @@ def strongest_out(artifact: Any, k: int = 5) -> dict[str, list[tuple[str, float]
     labels = artifact.labels
     rank = np.empty(len(labels), dtype=np.int64)
     rank[np.argsort(np.array(labels, dtype=str), kind="stable")] = np.arange(len(labels))
-    order = np.lexsort((rank[col], -w, row))
+    c = len(labels)
+    strength, position = np.unique(-w, return_inverse=True)  # weight ranks, strongest first
+    if c * c * max(strength.size, 1) < 2**62:  # one integer sort: (row, weight rank, name rank) in one key
+        order = np.argsort((row.astype(np.int64) * strength.size + position.ravel()) * c + rank[col])
+    else:
+        order = np.lexsort((rank[col], -w, row))
     row, col, w = row[order], col[order], w[order]
     first = (np.arange(row.size) - np.searchsorted(row, row, side="left")) < k
     out: dict[str, list[tuple[str, float]]] = {name: [] for name in labels}

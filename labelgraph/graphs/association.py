@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from .._threads import blas_threads
 from ..errors import ConfigError
 
 __all__ = ["ppmi_graph", "npmi_graph", "jaccard_graph", "exclusive_graph", "cosine_graph"]
@@ -134,7 +135,8 @@ def cosine_graph(E: Any, *, top_k: int | None = None, block: int = 1024) -> sp.c
     c = U.shape[0]
     parts = []
     for start in range(0, c, block):
-        S = U[start:start + block] @ U.T
+        with blas_threads(c):
+            S = U[start:start + block] @ U.T
         S[S < 0] = 0.0
         S[np.arange(S.shape[0]), np.arange(start, start + S.shape[0])] = 0.0
         part = sp.csr_matrix(S)

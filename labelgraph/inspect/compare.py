@@ -7,12 +7,13 @@ each pair once (``i < j``) when both graphs are symmetric.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
-from .._dense import check_dense
 from ..artifact import Artifact
 from ..errors import LabelMismatchError
 from .summary import graph_matrix, is_symmetric
@@ -48,14 +49,26 @@ class GraphComparison:
         return asdict(self)
 
 
-def _edge_list(labels: tuple[str, ...], mask: np.ndarray, weights: np.ndarray, k: int,
+def _edge_list(labels: tuple[str, ...], row: np.ndarray, col: np.ndarray, w: np.ndarray, k: int,
                upper: bool) -> tuple[tuple[str, str, float], ...]:
     if upper:
-        mask = np.triu(mask, k=1)
-    row, col = np.nonzero(mask)
-    w = weights[row, col]
+        keep = row < col
+        row, col, w = row[keep], col[keep], w[keep]
     order = np.lexsort((col, row, -w))[:k]
     return tuple((labels[row[i]], labels[col[i]], float(np.float32(w[i]))) for i in order)
+
+
+def _edges(m: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted linear positions ``i·C + j`` of the off-diagonal non-zero entries, and their weights."""
+    coo = m.tocoo()
+    keep = (coo.row != coo.col) & (coo.data != 0)
+    key = coo.row[keep].astype(np.int64) * m.shape[1] + coo.col[keep]
+    order = np.argsort(key, kind="stable")
+    return key[order], coo.data[keep][order]
+
+
+def _frobenius(m: sp.csr_matrix) -> float:
+    return math.sqrt(float(np.dot(m.data, m.data)))
 
 
 def compare_graphs(a: Artifact, b: Artifact, *, top: int = 20) -> GraphComparison:
@@ -97,28 +110,31 @@ def compare_graphs(a: Artifact, b: Artifact, *, top: int = 20) -> GraphCompariso
         alignment = "reordered"
     else:
         alignment = "partial"
-    check_dense(len(common), "compare")
     if a.labels != tuple(common):
         a = a.reorder(common)
     if b.labels != tuple(common):
         b = b.reorder(common)
-    A = graph_matrix(a).toarray()
-    B = graph_matrix(b).toarray()
-    off_diagonal = ~np.eye(len(common), dtype=bool)
-    ea, eb = (A != 0) & off_diagonal, (B != 0) & off_diagonal
-    n_a, n_b, n_ab = int(ea.sum()), int(eb.sum()), int((ea & eb).sum())
+    A, B = graph_matrix(a), graph_matrix(b)
+    c = len(common)
+    ka, wa = _edges(A)
+    kb, wb = _edges(B)
+    n_a, n_b = int(ka.size), int(kb.size)
+    n_ab = int(np.intersect1d(ka, kb, assume_unique=True).size)
     union = n_a + n_b - n_ab
-    frob = float(np.linalg.norm(A - B))
-    scale = max(float(np.linalg.norm(A)), float(np.linalg.norm(B)))
+    frob = _frobenius((A - B).tocsr())
+    scale = max(_frobenius(A), _frobenius(B))
     spearman: float | None = None
-    either = ea | eb
-    if np.count_nonzero(either) >= 2:
+    either = np.union1d(ka, kb)
+    if either.size >= 2:
         from scipy.stats import spearmanr
 
-        x, y = A[either], B[either]
+        x, y = np.zeros(either.size), np.zeros(either.size)
+        x[np.searchsorted(either, ka)] = wa
+        y[np.searchsorted(either, kb)] = wb
         if np.ptp(x) > 0 and np.ptp(y) > 0:
             spearman = float(spearmanr(x, y).statistic)
     upper = is_symmetric(A) and is_symmetric(B)
+    in_a_only, in_b_only = ~np.isin(ka, kb, assume_unique=True), ~np.isin(kb, ka, assume_unique=True)
     labels = tuple(common)
     return GraphComparison(
         kinds=(a.kind, b.kind),
@@ -133,6 +149,6 @@ def compare_graphs(a: Artifact, b: Artifact, *, top: int = 20) -> GraphCompariso
         frobenius=frob,
         frobenius_relative=float(frob / scale) if scale else 0.0,
         spearman=spearman,
-        edges_only_in_a=_edge_list(labels, ea & ~eb, A, top, upper),
-        edges_only_in_b=_edge_list(labels, eb & ~ea, B, top, upper),
+        edges_only_in_a=_edge_list(labels, ka[in_a_only] // c, ka[in_a_only] % c, wa[in_a_only], top, upper),
+        edges_only_in_b=_edge_list(labels, kb[in_b_only] // c, kb[in_b_only] % c, wb[in_b_only], top, upper),
     )

@@ -3,7 +3,7 @@
 Graph formats (a graph artifact only; every non-zero entry, diagonal included):
 
 ``graphml``, ``gexf``
-    A networkx graph with label names as node ids, a ``weight`` on every edge
+    A networkx graph (GraphML: the same bytes, written straight from the sparse entries) with label names as node ids, a ``weight`` on every edge
     and an ``index`` (the matrix position) on every node.  A symmetric matrix
     (``|A_ij − A_ji| ≤ 1e-7``) becomes an undirected graph holding each pair once,
     an asymmetric one a directed graph with the edge ``i → j`` for ``A_ij``.
@@ -56,7 +56,7 @@ from ..artifact import Artifact
 from ..errors import ArtifactError, ConfigError
 
 __all__ = ["EXPORT_FORMATS", "ExportFormat", "export_artifact", "export_graph", "default_export_path",
-           "matrix_entries"]
+           "matrix_entries", "graphml_bytes"]
 
 _NOT_GRAPHS = ("statistics", "embeddings")
 
@@ -180,19 +180,95 @@ def labels_path(path: str | os.PathLike[str]) -> Path:
     return path.with_name(path.name.rsplit(".", 1)[0] + ".labels.txt")
 
 
-def _networkx_bytes(artifact: Artifact, fmt: str) -> bytes:
+def _gexf_bytes(artifact: Artifact) -> bytes:
     import networkx as nx
 
     graph = artifact.to_networkx(self_loops=True)
     for i, label in enumerate(artifact.labels):
         graph.nodes[label]["index"] = i
     buffer = io.BytesIO()
-    if fmt == "graphml":
-        nx.write_graphml(graph, buffer)
-    else:
-        graph.graph = {}  # GEXF has no typed graph-level attributes; keep the file plain
-        nx.write_gexf(graph, buffer)
+    graph.graph = {}  # GEXF has no typed graph-level attributes; keep the file plain
+    nx.write_gexf(graph, buffer)
     return buffer.getvalue()
+
+
+def _xml_attribute(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+            .replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#09;"))
+
+
+def _xml_text(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_GRAPHML_TYPES = {bool: "boolean", int: "long", float: "double", str: "string"}
+_GRAPHML_HEAD = (
+    "<?xml version='1.0' encoding='utf-8'?>\n"
+    '<graphml xmlns="http://graphml.graphdrawing.org/xmlns" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+    'xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns '
+    'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">\n'
+)
+
+
+def graphml_bytes(artifact: Artifact, *, chunk: int = 1 << 16) -> memoryview:
+    """The GraphML file of a graph artifact, written from the sparse entries (memory O(nnz), no networkx graph).
+
+    Byte for byte what ``networkx.write_graphml`` writes for :meth:`Artifact.to_networkx`
+    with self loops and an ``index`` on every node (``tests/test_export_graphml.py``), at a
+    fraction of the memory: networkx holds a dict per edge (1.6 GB at C = 2,000).
+
+    Examples
+    --------
+    >>> g = Artifact.graph("binary", ["a&b", "c"], [[0, 1], [1, 0]])
+    >>> text = bytes(graphml_bytes(g)).decode()
+    >>> '<edge source="a&amp;b" target="c">' in text, text.count("<edge ")
+    (True, 1)
+    """
+    from ..graphs.measures import is_symmetric
+
+    if artifact.kind in _NOT_GRAPHS:
+        raise ArtifactError(f"only graph artifacts can be exported, got {artifact.kind}")
+    m = artifact.matrix.tocsr()
+    symmetric = is_symmetric(m)
+    coo = m.tocoo()
+    keep = coo.col >= coo.row if symmetric else np.ones(coo.nnz, dtype=bool)
+    order = np.lexsort((coo.col[keep], coo.row[keep]))  # networkx's order: rows, then columns as added
+    rows, cols, weights = coo.row[keep][order], coo.col[keep][order], coo.data[keep][order]
+    graph_data = {k: v for k, v in artifact.meta.items() if isinstance(v, (int, float, str))}
+    graph_data["kind"] = artifact.kind
+    keys = [("graph", name, _GRAPHML_TYPES[type(value)]) for name, value in graph_data.items()
+            if type(value) in _GRAPHML_TYPES]
+    if artifact.num_labels:
+        keys.append(("node", "index", "long"))
+    if rows.size:
+        keys.append(("edge", "weight", "double"))
+    ids = {(what, name): f"d{i}" for i, (what, name, _) in enumerate(keys)}
+    out = io.BytesIO()
+    out.write(_GRAPHML_HEAD.encode())
+    for i in reversed(range(len(keys))):
+        what, name, kind = keys[i]
+        out.write(f'  <key id="d{i}" for="{what}" attr.name="{_xml_attribute(name)}" attr.type="{kind}" />\n'
+                  .encode())
+    out.write(f'  <graph edgedefault="{"undirected" if symmetric else "directed"}">\n'.encode())
+    names = [_xml_attribute(x) for x in artifact.labels]
+    index_key = ids.get(("node", "index"))
+    for start in range(0, len(names), chunk):
+        out.write("".join(f'    <node id="{names[i]}">\n      <data key="{index_key}">{i}</data>\n    </node>\n'
+                          for i in range(start, min(start + chunk, len(names)))).encode())
+    weight_key = ids.get(("edge", "weight"))
+    for start in range(0, rows.size, chunk):
+        stop = start + chunk
+        out.write("".join(
+            f'    <edge source="{names[i]}" target="{names[j]}">\n      <data key="{weight_key}">{w!r}</data>\n'
+            "    </edge>\n"
+            for i, j, w in zip(rows[start:stop].tolist(), cols[start:stop].tolist(), weights[start:stop].tolist())
+        ).encode())
+    for name, value in graph_data.items():
+        if type(value) in _GRAPHML_TYPES:
+            text = repr(value) if isinstance(value, float) else str(value)
+            out.write(f'    <data key="{ids[("graph", name)]}">{_xml_text(text)}</data>\n'.encode())
+    out.write(b"  </graph>\n</graphml>\n")
+    return out.getbuffer()
 
 
 def _rows_text(artifact: Artifact, delimiter: str, header: bool) -> bytes:
@@ -251,9 +327,9 @@ def _pt_bytes(artifact: Artifact) -> bytes:
     return buffer.getvalue()
 
 
-_WRITERS: dict[str, Callable[[Artifact], bytes]] = {
-    "graphml": lambda a: _networkx_bytes(a, "graphml"),
-    "gexf": lambda a: _networkx_bytes(a, "gexf"),
+_WRITERS: dict[str, Callable[[Artifact], bytes | memoryview]] = {
+    "graphml": graphml_bytes,
+    "gexf": _gexf_bytes,
     "csv": lambda a: _rows_text(a, ",", True),
     "edgelist": lambda a: _rows_text(a, "\t", False),
     "pyg": _pyg_bytes,

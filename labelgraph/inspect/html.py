@@ -19,6 +19,7 @@ import numpy as np
 
 from .._dense import dense_limit
 from ..artifact import Artifact, register_html_view
+from .plot import HEATMAP_MAX_LABELS
 
 __all__ = ["TABLE_MAX_LABELS", "artifact_html", "html_heatmap"]
 
@@ -108,8 +109,10 @@ def artifact_html(artifact: Artifact) -> str:
     if artifact.kind != "embeddings":
         if artifact.num_labels <= TABLE_MAX_LABELS:
             picture = html_heatmap(artifact)
-        elif artifact.num_labels > dense_limit():
-            picture = f'<div style="color:#666">(no heatmap above {dense_limit():,} labels, the dense limit)</div>'
+        elif artifact.num_labels > min(dense_limit(), HEATMAP_MAX_LABELS):
+            most = min(dense_limit(), HEATMAP_MAX_LABELS)
+            picture = (f'<div style="color:#666">(no heatmap above {most:,} labels: '
+                       f'plot_graph(artifact, top=N) draws the N labels of highest degree)</div>')
         else:
             picture = _png_heatmap(artifact) or '<div style="color:#666">(install matplotlib for a heatmap)</div>'
     names = ", ".join(html.escape(x) for x in artifact.labels)

@@ -17,16 +17,75 @@ import numpy as np
 
 from .._atomic import StagedWrites
 from .._dense import check_dense
+from .._threads import blas_threads
 from ..artifact import Artifact
 from ..errors import ConfigError, missing_dependency
 from .summary import graph_matrix
 
-__all__ = ["NETWORK_MAX_LABELS", "cluster_order", "new_figure", "draw_heatmap", "draw_network",
+__all__ = ["NETWORK_MAX_LABELS", "HEATMAP_MAX_LABELS", "NETWORK_DRAW_MAX_LABELS", "cluster_order", "top_labels", "new_figure", "draw_heatmap", "draw_network",
            "plot_graph", "plot_heatmaps", "save_figure"]
 
 #: Above this many labels a network drawing is unreadable and is left out.
 NETWORK_MAX_LABELS = 100
+#: The most labels a heatmap is drawn for (a C × C float64 array and its distances: about 0.6 GB at 5,000).
+HEATMAP_MAX_LABELS = 5_000
+#: The most labels a network drawing is made for even when asked (the spring layout is O(C²) a step).
+NETWORK_DRAW_MAX_LABELS = 1_000
+_SPARSE_GRAM_DENSITY = 0.05
 _FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+
+
+def top_labels(artifact: Artifact, n: int) -> Artifact:
+    """The artifact restricted to its ``n`` labels of highest degree (ties: the earlier label), in label order.
+
+    What ``plot --top N`` draws when the whole graph is too large for a heatmap.
+
+    Examples
+    --------
+    >>> g = Artifact.graph("binary", ["a", "b", "c"], [[0, 1, 1], [1, 0, 0], [1, 0, 0]])
+    >>> top_labels(g, 2).labels
+    ('a', 'b')
+    """
+    from ..graphs.measures import label_degrees
+
+    if n < 1:
+        raise ConfigError(f"--top must be at least 1, got {n}")
+    if n >= artifact.num_labels:
+        return artifact
+    degree = label_degrees(graph_matrix(artifact))
+    keep = np.sort(np.argsort(-degree, kind="stable")[:n])
+    return artifact.subgraph([artifact.labels[i] for i in keep])
+
+
+def _check_drawable(c: int, limit: int, what: str) -> None:
+    if c > limit:
+        raise ConfigError(f"a {what} of {c:,} labels is more than can be drawn (at most {limit:,}): plot the "
+                          f"strongest part with --top N (N <= {limit:,}), or export the graph (labelgraph export "
+                          f"--to graphml|csv) for a graph tool")
+
+
+def _condensed_euclidean(S: Any) -> np.ndarray:
+    """Euclidean distances between the rows of ``S`` in ``pdist``'s condensed form, through one matrix product.
+
+    ``‖a − b‖² = ‖a‖² + ‖b‖² − 2 a·b`` with the Gram matrix from BLAS (or a sparse
+    product for a sparse ``S``), tiny negative round-off clamped to 0.
+    """
+    import scipy.sparse as sp
+    from scipy.spatial.distance import squareform
+
+    c = S.shape[0]
+    if sp.issparse(S):
+        G = (S @ S.T).toarray()
+    else:
+        with blas_threads(c):
+            G = S @ S.T
+    sq = G.diagonal().copy()
+    G *= -2.0
+    G += sq[:, None]
+    G += sq[None, :]
+    np.maximum(G, 0.0, out=G)
+    np.sqrt(G, out=G)
+    return squareform(G, checks=False)
 
 
 def cluster_order(matrix: Any) -> np.ndarray:
@@ -34,6 +93,9 @@ def cluster_order(matrix: Any) -> np.ndarray:
 
     Labels whose rows are alike end up next to each other; the order is
     deterministic (``scipy.cluster.hierarchy.leaves_list`` of the linkage tree).
+    The Euclidean distances come from one matrix product (a sparse one for a
+    sparse matrix), not from ``pdist``: 5–6× faster, the same tree
+    (``tests/test_inspect_plot_scale.py``).
 
     Examples
     --------
@@ -44,15 +106,20 @@ def cluster_order(matrix: Any) -> np.ndarray:
     """
     import scipy.sparse as sp
     from scipy.cluster.hierarchy import leaves_list, linkage
-    from scipy.spatial.distance import pdist
 
-    check_dense(matrix.shape[0] if sp.issparse(matrix) else len(matrix), "cluster_order")
-    A = matrix.toarray() if sp.issparse(matrix) else np.asarray(matrix, dtype=np.float64)
-    c = A.shape[0]
+    c = matrix.shape[0] if sp.issparse(matrix) else len(matrix)
+    check_dense(c, "cluster_order")
     if c <= 2:
         return np.arange(c)
-    S = (A + A.T) / 2.0
-    return leaves_list(linkage(pdist(S, "euclidean"), method="average")).astype(np.int64)
+    if sp.issparse(matrix):
+        m = sp.csr_matrix(matrix, dtype=np.float64)
+        S = ((m + m.T) / 2.0).tocsr()
+        if S.nnz > _SPARSE_GRAM_DENSITY * c * c:
+            S = S.toarray()
+    else:
+        A = np.asarray(matrix, dtype=np.float64)
+        S = (A + A.T) / 2.0
+    return leaves_list(linkage(_condensed_euclidean(S), method="average")).astype(np.int64)
 
 
 def new_figure(figsize: tuple[float, float], dpi: float = 100) -> Any:
@@ -91,15 +158,23 @@ def draw_heatmap(ax: Any, artifact: Artifact, order: Sequence[int] | None = None
     >>> [t.get_text() for t in ax.get_xticklabels()]
     ['c', 'a', 'b']
     """
+    _check_drawable(artifact.num_labels, HEATMAP_MAX_LABELS, "heatmap")
     check_dense(artifact.num_labels, "heatmap")
-    A = graph_matrix(artifact).toarray()
-    order = cluster_order(A) if order is None else np.asarray(order, dtype=np.int64)
-    shown = A[np.ix_(order, order)]
-    if not show_diagonal:
-        shown = shown.copy()
-        np.fill_diagonal(shown, np.nan)
-    image = ax.imshow(shown, cmap="viridis", interpolation="nearest")
+    m = graph_matrix(artifact)
+    order = cluster_order(m) if order is None else np.asarray(order, dtype=np.int64)
     c = len(order)
+    bbox = ax.get_window_extent()
+    pixels = max(1, int(2 * max(bbox.width, bbox.height)))
+    if c > pixels:  # more rows than pixels: pick each pixel's nearest row here, not in matplotlib's resampler
+        pick = order[((np.arange(pixels) + 0.5) * c / pixels).astype(np.int64)]
+    else:
+        pick = order
+    shown = m[pick][:, pick].toarray()
+    if not show_diagonal:
+        np.fill_diagonal(shown, np.nan)
+    vmin, vmax = _colour_range(m, show_diagonal)
+    image = ax.imshow(shown, cmap="viridis", interpolation="nearest", vmin=vmin, vmax=vmax,
+                      extent=(-0.5, c - 0.5, c - 0.5, -0.5))
     if tick_labels is None:
         tick_labels = c <= NETWORK_MAX_LABELS
     if tick_labels:
@@ -112,6 +187,20 @@ def draw_heatmap(ax: Any, artifact: Artifact, order: Sequence[int] | None = None
         ax.set_yticks([])
     ax.set_title(title if title is not None else f"{artifact.kind} ({c} labels, clustered order)", fontsize=9)
     return image
+
+
+def _colour_range(m: Any, diagonal: bool) -> tuple[float, float]:
+    """The smallest and largest value shown: stored entries (off the diagonal unless shown) and 0 where not all are stored."""
+    coo = m.tocoo()
+    keep = np.ones(coo.nnz, dtype=bool) if diagonal else coo.row != coo.col
+    values = coo.data[keep]
+    c = m.shape[0]
+    cells = c * c if diagonal else c * (c - 1)
+    if values.size < cells:
+        values = np.append(values, 0.0)
+    if values.size == 0:
+        return 0.0, 1.0
+    return float(values.min()), float(values.max())
 
 
 def draw_network(ax: Any, artifact: Artifact, *, seed: int = 0, min_weight: float = 0.0) -> None:
@@ -130,6 +219,7 @@ def draw_network(ax: Any, artifact: Artifact, *, seed: int = 0, min_weight: floa
     import networkx as nx
     from matplotlib.collections import LineCollection
 
+    _check_drawable(artifact.num_labels, NETWORK_DRAW_MAX_LABELS, "network drawing")
     check_dense(artifact.num_labels, "network drawing")
     A = graph_matrix(artifact).toarray()
     W = np.maximum(A, A.T)
@@ -187,7 +277,7 @@ def save_figure(fig: Any, path: str | os.PathLike[str], *, force: bool = False) 
 
 
 def plot_graph(artifact: Artifact, path: str | os.PathLike[str] | None = None, *, network: bool | None = None,
-               size: float = 6.0, dpi: float = 100, force: bool = False) -> Any:
+               size: float = 6.0, dpi: float = 100, force: bool = False, top: int | None = None) -> Any:
     """A clustered heatmap, and beside it a network drawing for at most 100 labels.
 
     Parameters
@@ -200,6 +290,9 @@ def plot_graph(artifact: Artifact, path: str | os.PathLike[str] | None = None, *
         Draw the network panel; default: when the graph has ≤ 100 labels.
     size, dpi : float
         Each panel is ``size × size`` inches; a PNG is ``panels·size·dpi × size·dpi`` pixels.
+    top : int, optional
+        Draw only the ``top`` labels of highest degree (:func:`top_labels`).  A graph of
+        more than :data:`HEATMAP_MAX_LABELS` labels is refused without it.
 
     Returns
     -------
@@ -212,8 +305,13 @@ def plot_graph(artifact: Artifact, path: str | os.PathLike[str] | None = None, *
     >>> out.suffix
     '.png'
     """
+    if top is not None:
+        artifact = top_labels(artifact, top)
+    _check_drawable(artifact.num_labels, HEATMAP_MAX_LABELS, "heatmap")
     if network is None:
         network = artifact.num_labels <= NETWORK_MAX_LABELS
+    elif network:
+        _check_drawable(artifact.num_labels, NETWORK_DRAW_MAX_LABELS, "network drawing")
     panels = 2 if network else 1
     fig = new_figure((size * panels, size), dpi)
     ax = fig.add_subplot(1, panels, 1)
@@ -244,7 +342,8 @@ def plot_heatmaps(artifacts: Mapping[str, Artifact], path: str | os.PathLike[str
         raise ConfigError("plot_heatmaps needs at least one graph")
     names = list(artifacts)
     first = artifacts[names[0]]
-    order = cluster_order(graph_matrix(first).toarray())
+    _check_drawable(first.num_labels, HEATMAP_MAX_LABELS, "heatmap")
+    order = cluster_order(graph_matrix(first))
     fig = new_figure((size * len(names), size), dpi)
     for k, name in enumerate(names):
         art = artifacts[name]
