@@ -2,7 +2,7 @@
 
 Sparse artifacts of any size load and stay sparse; only the steps that need a
 dense C × C array (``Artifact.to_dense``, ``P = M / n``, graph builders, ks,
-compare, plots, sweeps, the trainer's adjacency) call :func:`check_dense` first,
+plots, sweeps, the trainer's adjacency) call :func:`check_dense` first,
 so a 1,000,000-label file gives one clear line instead of a 7 TiB allocation.
 """
 from __future__ import annotations

@@ -13,7 +13,8 @@ import scipy.sparse as sp
 from click.testing import CliRunner
 
 from labelgraph import Artifact
-from labelgraph.inspect.summary import conditional_probability_csr, graph_matrix, graph_summary
+from labelgraph.inspect.summary import graph_matrix, graph_summary
+from labelgraph.stats import conditional_probability
 from labelgraph_cli.main import cli
 
 LABELS = ["a", "b", "c", "d"]
@@ -59,7 +60,7 @@ def test_inspect_statistics_prints_what_the_dense_probability_graph_prints(tmp_p
     dense_P = counts / np.where(n == 0, 1, n)[:, None]
     dense_P[n == 0] = 0
     Artifact.graph("probability", labels, dense_P.astype(np.float32)).save(tmp_path / "p.npz")
-    np.testing.assert_allclose(conditional_probability_csr(sp.csr_matrix(counts), n, labels).toarray(), dense_P,
+    np.testing.assert_allclose(conditional_probability(sp.csr_matrix(counts), n, labels, sparse=True).toarray(), dense_P,
                                rtol=0, atol=0)
     got = json.loads(run("inspect", tmp_path / "s.npz", "--json", "--top", 4))
     want = json.loads(run("inspect", tmp_path / "p.npz", "--json", "--top", 4))

@@ -6,14 +6,14 @@ The measures themselves, and their definitions, are :mod:`labelgraph.graphs.meas
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from ..artifact import Artifact
 from ..errors import ArtifactError
-from ..stats import _warn_no_sample
+from ..stats import conditional_probability
 from ..graphs.measures import (
     asymmetry,
     degree_histogram,
@@ -27,7 +27,6 @@ from ..graphs.measures import (
 __all__ = [
     "GraphSummary",
     "graph_matrix",
-    "conditional_probability_csr",
     "edge_support",
     "label_degrees",
     "structure_measures",
@@ -51,31 +50,8 @@ def graph_matrix(artifact: Artifact) -> sp.csr_matrix:
     if artifact.kind == "embeddings":
         raise ArtifactError("an embeddings artifact has no graph to inspect (use `labelgraph show`)")
     if artifact.kind == "statistics":
-        return conditional_probability_csr(artifact.matrix, artifact.n, artifact.labels)
+        return conditional_probability(artifact.matrix, artifact.n, artifact.labels, sparse=True)
     return sp.csr_matrix(artifact.matrix, dtype=np.float64)
-
-
-def conditional_probability_csr(M: sp.spmatrix, n: np.ndarray, labels: Sequence[str]) -> sp.csr_matrix:
-    """``P = M / n`` (SPEC §1) as a float64 CSR, never C × C: the stored counts of row i divided by ``n_i``.
-
-    The same division as :func:`labelgraph.stats.conditional_probability`, so the same
-    numbers; a label with ``n_i = 0`` gets an empty row and the same warning naming it.
-
-    Examples
-    --------
-    >>> conditional_probability_csr(sp.csr_matrix([[0, 2], [3, 0]]), np.array([4, 0]), ["a", "b"]).toarray().tolist()
-    [[0.0, 0.5], [0.0, 0.0]]
-    """
-    n = np.asarray(n, dtype=np.float64)
-    zero = n == 0
-    if zero.any():
-        _warn_no_sample([labels[i] for i in np.flatnonzero(zero)])
-    P = sp.csr_matrix(M, dtype=np.float64, copy=True)
-    rows = np.repeat(np.arange(P.shape[0]), np.diff(P.indptr))
-    P.data /= np.where(zero, 1.0, n)[rows]
-    P.data[zero[rows]] = 0.0
-    P.eliminate_zeros()
-    return P
 
 
 def strongest_edges(artifact: Artifact, k: int = 10) -> list[tuple[str, str, float]]:
