@@ -101,6 +101,10 @@ _register(DatasetReader(
     "jsonl", 'your own JSONL: {"id": ..., "labels": [...]} per line', "JSON lines", "yours", "user:read_jsonl",
     options=("labels", "name"), plan="user_plan:plan_jsonl"))
 _register(DatasetReader(
+    "parquet", "Parquet shards with a label-list column (strings, or integers with --labels)",
+    "*.parquet: list<string> or list<int> column", "yours", "parquet:read_parquet",
+    options=("column", "labels", "name"), plan="parquet:plan_parquet"))
+_register(DatasetReader(
     "labelmatrix", "0/1 rows (optionally after a sample id) with a label-list file",
     "text rows + --labels FILE", "yours", "user:read_labelmatrix", options=("labels", "indices", "name")))
 
