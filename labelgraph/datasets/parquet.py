@@ -22,7 +22,8 @@ from ._common import build_labelset, data_error, file_record, require_file, reso
 from .plan import ShardPlan, dataset_tag, expand_shards
 from .stream import LabelIndex
 
-__all__ = ["read_parquet", "plan_parquet", "require_pyarrow", "list_kind", "label_columns", "ROWS_PER_SHARD"]
+__all__ = ["read_parquet", "plan_parquet", "require_pyarrow", "list_kind", "label_columns", "count_batches", "collect_labelset",
+           "ROWS_PER_SHARD"]
 
 #: A Parquet file with more rows than this is cut into several shards, each a run of whole row groups.
 ROWS_PER_SHARD = 1 << 21
@@ -84,6 +85,11 @@ def label_columns(array: Any, index: LabelIndex, kind: str, where: str) -> tuple
     if isinstance(array, pa.ChunkedArray):
         array = pa.concat_arrays(array.chunks) if array.num_chunks != 1 else array.chunk(0)
     num = len(array)
+    if kind == "class":  # one class index a row (a Hugging Face ClassLabel); null or -1: no label
+        codes = pc.fill_null(array, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        keep = codes != -1
+        _check_range(codes[keep], len(index.names), where)
+        return num, np.flatnonzero(keep).astype(np.int64), codes[keep]
     lengths = pc.fill_null(pc.list_value_length(array), 0).to_numpy(zero_copy_only=False).astype(np.int64)
     values = array.flatten()
     rows = np.repeat(np.arange(num, dtype=np.int64), lengths)
@@ -92,14 +98,17 @@ def label_columns(array: Any, index: LabelIndex, kind: str, where: str) -> tuple
         values, rows = values.filter(pa.array(keep)), rows[keep]
     if kind == "int":
         codes = values.to_numpy(zero_copy_only=False).astype(np.int64)
-        bad = (codes < 0) | (codes >= len(index.names))
-        if bad.any():
-            raise data_error(where, f"label index {int(codes[bad][0])} is out of range 0..{len(index.names) - 1} "
-                                    f"({len(index.names)} label names)")
+        _check_range(codes, len(index.names), where)
         return num, rows, codes
     encoded = pc.dictionary_encode(values)
     lookup = np.array([index.column(str(name), None) for name in encoded.dictionary.to_pylist()], dtype=np.int64)
     return num, rows, lookup[encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
+
+
+def _check_range(codes: np.ndarray, c: int, where: str) -> None:
+    bad = (codes < 0) | (codes >= c)
+    if bad.any():
+        raise data_error(where, f"label index {int(codes[bad][0])} is out of range 0..{c - 1} ({c} label names)")
 
 
 def _shards(path: str | os.PathLike[str]) -> list[Path]:
@@ -241,22 +250,32 @@ def read_parquet(path: str | os.PathLike[str], split: str | None = None, *, colu
     wanted = resolve_labels(labels) if labels is not None else None
     kind = plan.task.keywords["kind"]
     index = LabelIndex(os.fspath(path), wanted)
+    batches = (b for run in plan.shards for b in _batches(run, column, kind, index, 1 << 16))
+    files = list(plan.finish.keywords["files"]) + [f for f in [plan.finish.keywords["labels_file"]] if f]
+    return collect_labelset(os.fspath(path), batches, index, dict(plan.source, files=[file_record(f) for f in files]))
+
+
+def collect_labelset(path: str, batches: Iterator[tuple[int, np.ndarray, np.ndarray]], index: LabelIndex,
+                     source: dict[str, Any]) -> LabelSet:
+    """A LabelSet of all ``batches`` (sample ids: row numbers from 0); an open ``index`` ends in sorted order.
+
+    Examples
+    --------
+    >>> ls = collect_labelset("x", iter([(2, np.array([0, 1]), np.array([0, 0]))]), LabelIndex("x", ("a",)), {})
+    >>> ls.Y.toarray().tolist(), ls.sample_ids
+    ([[1], [1]], ['0', '1'])
+    """
     rows_all, cols_all, offset = [], [], 0
-    for run in plan.shards:
-        for num, rows, cols in _batches(run, column, kind, index, 1 << 16):
-            rows_all.append(rows + offset)
-            cols_all.append(cols)
-            offset += num
+    for num, rows, cols in batches:
+        rows_all.append(rows + offset)
+        cols_all.append(cols)
+        offset += num
     names = list(index.names)
     cols = np.concatenate(cols_all) if cols_all else np.zeros(0, dtype=np.int64)
-    if wanted is None:
-        order = np.argsort(np.array(names, dtype=object), kind="stable")
+    if not index.fixed:
+        order = sorted(range(len(names)), key=names.__getitem__)
         remap = np.empty(len(names), dtype=np.int64)
         remap[order] = np.arange(len(names))
         names, cols = [names[k] for k in order], remap[cols]
-    source = dict(plan.source)
-    source["files"] = [file_record(f) for f in plan.finish.keywords["files"]]
-    if plan.finish.keywords["labels_file"]:
-        source["files"].append(file_record(plan.finish.keywords["labels_file"]))
     rows = np.concatenate(rows_all) if rows_all else np.zeros(0, dtype=np.int64)
-    return build_labelset(os.fspath(path), [str(k) for k in range(offset)], names, rows, cols, source)
+    return build_labelset(path, [str(k) for k in range(offset)], names, rows, cols, source)

@@ -105,6 +105,10 @@ _register(DatasetReader(
     "*.parquet: list<string> or list<int> column", "yours", "parquet:read_parquet",
     options=("column", "labels", "name"), plan="parquet:plan_parquet"))
 _register(DatasetReader(
+    "hf", "a Hugging Face dataset saved locally (save_to_disk folder or its Parquet); names from its ClassLabel",
+    "save_to_disk folder (*.arrow + dataset_info.json) or *.parquet", "the dataset's own", "hf:read_hf",
+    options=("column", "name"), plan="hf:plan_hf"))
+_register(DatasetReader(
     "labelmatrix", "0/1 rows (optionally after a sample id) with a label-list file",
     "text rows + --labels FILE", "yours", "user:read_labelmatrix", options=("labels", "indices", "name")))
 
