@@ -121,3 +121,9 @@ def test_a_glob_matching_nothing_and_a_folder_without_parquet(tmp_path: Path) ->
         plan_statistics("parquet", str(tmp_path / "shards" / "*.parquet"))
     with pytest.raises(DataError, match="no \\*.parquet file in the folder"):
         plan_statistics("parquet", tmp_path)
+
+
+def test_a_file_that_is_not_parquet_is_named(tmp_path: Path) -> None:
+    (tmp_path / "x.parquet").write_bytes(b"PAR1 but not really")
+    with pytest.raises(DataError, match=r"x\.parquet: not readable as Parquet"):
+        plan_statistics("parquet", tmp_path / "x.parquet")

@@ -173,3 +173,24 @@ def test_header_only_shards_have_no_samples(tmp_path: Path) -> None:
 def test_a_bad_chunk_size_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="chunk size"):
         plan_statistics("csv", tmp_path / "x.csv", chunk_size=0)
+
+
+def test_plans_of_every_streaming_reader_run_in_a_process_pool(tmp_path: Path) -> None:
+    import multiprocessing
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "a.csv").write_text(CSV)
+    (tmp_path / "b.csv").write_text("img9,emu;cat\n")
+    pq.write_table(pa.table({"labels": [["x", "y"], None, ["y"]]}), tmp_path / "p.parquet", row_group_size=1)
+    (tmp_path / "oi.csv").write_text("ImageID,Source,LabelName,Confidence\na,v,/m/1,1\na,v,/m/2,1\nb,v,/m/2,0\n")
+    plans = [plan_statistics("csv", str(tmp_path / "?.csv"), chunk_size=2),
+             plan_statistics("parquet", tmp_path / "p.parquet", chunk_size=1),
+             plan_statistics("openimages", tmp_path / "oi.csv", chunk_size=1)]
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        for plan in plans:
+            here, there = plan.run(), plan.run(pool.imap)
+            assert there.labels == here.labels and np.array_equal(there.n, here.n)
+            assert np.array_equal(there.M.toarray(), here.M.toarray()) and there.num_samples == here.num_samples
+    assert plans[0].run().num_samples == 6 and plans[2].run().M.toarray().tolist() == [[0, 1], [1, 0]]

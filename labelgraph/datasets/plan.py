@@ -22,13 +22,14 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
-
-import numpy as np
-import scipy.sparse as sp
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from ..errors import DataError
-from ..partial import PartialStatistics, sum_partials
+
+if TYPE_CHECKING:  # numpy and scipy load when a plan runs, not with the registry
+    import scipy.sparse as sp
+
+    from ..partial import PartialStatistics
 
 __all__ = ["DEFAULT_CHUNK_SIZE", "ShardPlan", "plan_statistics", "expand_shards", "whole_file_plan", "chunk_rows",
            "dataset_tag"]
@@ -72,11 +73,12 @@ class ShardPlan:
 
         Examples
         --------
-        >>> plan = plan_statistics("jsonl", tmp / "run.jsonl") if (tmp / "run.jsonl").write_text(
-        ...     '{"id": 1, "labels": ["a"]}\\n') else None
-        >>> plan.run().num_samples
+        >>> _ = (tmp / "run.jsonl").write_text('{"id": 1, "labels": ["a"]}\\n')
+        >>> plan_statistics("jsonl", tmp / "run.jsonl").run(map).num_samples
         1
         """
+        from ..partial import sum_partials
+
         return self.finish(sum_partials(mapper(self.task, self.shards)))
 
 
@@ -123,7 +125,10 @@ def whole_file_plan(result: Any, chunk_size: int = DEFAULT_CHUNK_SIZE) -> ShardP
     >>> t.n.tolist(), t.M.toarray().tolist(), t.num_samples, t.empty, plan.source["dataset"]
     ([2, 1], [[0, 1], [1, 0]], 3, 1, 'd')
     """
+    import numpy as np
+
     from ..artifact import Artifact
+    from ..partial import PartialStatistics
 
     if isinstance(result, Artifact):
         part = PartialStatistics(tuple(result.labels), np.asarray(result.n, dtype=np.int64),
@@ -135,12 +140,17 @@ def whole_file_plan(result: Any, chunk_size: int = DEFAULT_CHUNK_SIZE) -> ShardP
 
 
 def _int_csr(M: Any) -> sp.csr_matrix:
+    import numpy as np
+    import scipy.sparse as sp
+
     out = sp.csr_matrix(M, dtype=np.int64)
     out.sort_indices()
     return out
 
 
 def _count_matrix(Y: sp.csr_matrix, *, labels: tuple[str, ...], chunk_size: int) -> PartialStatistics:
+    from ..partial import PartialStatistics, sum_partials
+
     return sum_partials((PartialStatistics.of(Y[i:i + chunk_size], labels)
                          for i in range(0, Y.shape[0], chunk_size)), labels=labels)
 
