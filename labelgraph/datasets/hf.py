@@ -21,7 +21,7 @@ from ..partial import PartialStatistics
 from ._common import data_error, file_record
 from .parquet import (_row_group_runs, _shards, collect_labelset, count_batches, label_columns, list_kind,
                       require_pyarrow)
-from .plan import ShardPlan
+from .plan import ShardPlan, dataset_tag
 from .stream import LabelIndex
 
 __all__ = ["read_hf", "plan_hf", "class_label_features"]
@@ -167,7 +167,7 @@ def plan_hf(path: str | os.PathLike[str], split: str | None = None, *, chunk_siz
             meta = _parquet().ParquetFile(file).metadata
             shards.extend(("parquet", run[0], run[1], run[2]) for run in _row_group_runs(str(file), meta))
     task = functools.partial(_hf_shard, column=column, kind=col_kind, labels=names, chunk_size=chunk_size)
-    source = {"path": os.fspath(path), "dataset": name or Path(os.fspath(path)).name, "split": split,
+    source = {"path": os.fspath(path), "dataset": name or dataset_tag(path), "split": split,
               "reader": "hf", "column": column, "format": f"{kind} files", "shards": len(files)}
     finish = functools.partial(_finish, where=str(where), files=tuple(str(f) for f in files))
     return ShardPlan(tuple(shards), task, finish, source)
