@@ -97,6 +97,8 @@ class PartialStatistics:
             return NotImplemented
         if other.labels == self.labels:
             a, b = self, other
+        elif other.labels[:len(self.labels)] == self.labels:  # a reader's growing vocabulary: pad, no remap
+            a, b = self._grow(len(other.labels), other.labels), other
         else:
             known = set(self.labels)
             union = self.labels + tuple(x for x in other.labels if x not in known)
@@ -106,6 +108,15 @@ class PartialStatistics:
         return PartialStatistics(a.labels, a.n + b.n, M.astype(np.int64, copy=False), a.num_samples + b.num_samples,
                                  a.empty + b.empty, a.files + b.files)
 
+    def _grow(self, c: int, labels: tuple[str, ...]) -> "PartialStatistics":
+        """The same counts over ``labels``, whose first columns are this partial's labels."""
+        n = np.zeros(c, dtype=np.int64)
+        n[:self.num_labels] = self.n
+        M = sp.csr_matrix((self.M.data, self.M.indices,
+                           np.concatenate([self.M.indptr, np.full(c - self.num_labels, self.M.indptr[-1])])),
+                          shape=(c, c))
+        return PartialStatistics(labels, n, M, self.num_samples, self.empty, self.files)
+
     def _widen(self, labels: tuple[str, ...]) -> "PartialStatistics":
         """The same counts over ``labels`` (a superset, any order); missing labels count zero."""
         pos = {name: i for i, name in enumerate(labels)}
@@ -113,8 +124,14 @@ class PartialStatistics:
         c = len(labels)
         n = np.zeros(c, dtype=np.int64)
         n[idx] = self.n
-        coo = self.M.tocoo()
-        M = sp.csr_matrix((coo.data, (idx[coo.row], idx[coo.col])), shape=(c, c), dtype=np.int64)
+        # rows in their new order (a row gather, O(nnz)), columns renamed, then each row's columns sorted
+        order = np.argsort(idx, kind="stable")
+        rows = self.M[order] if self.M.nnz else self.M
+        counts = np.zeros(c, dtype=np.int64)
+        counts[idx[order]] = np.diff(rows.indptr) if self.M.nnz else 0
+        indptr = np.concatenate([[0], np.cumsum(counts)])
+        M = sp.csr_matrix((rows.data, idx[rows.indices], indptr), shape=(c, c), dtype=np.int64)
+        M.has_sorted_indices = False
         M.sort_indices()
         return PartialStatistics(labels, n, M, self.num_samples, self.empty, self.files)
 
