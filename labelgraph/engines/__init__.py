@@ -22,11 +22,12 @@ Examples
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from ..errors import ConfigError
-from ..partial import PartialStatistics
-from .shards import run_shard
+
+if TYPE_CHECKING:  # the CLI reads ENGINES without loading scipy
+    from ..partial import PartialStatistics
 
 __all__ = ["ENGINES", "DEFAULT_TIMEOUT", "choose_engine", "map_reduce"]
 
@@ -61,7 +62,7 @@ def choose_engine(engine: str | None, workers: int | None, scheduler: str | None
     return engine
 
 
-def map_reduce(task: Callable[[Any], PartialStatistics], shards: Sequence[Any], *, engine: str = "serial",
+def map_reduce(task: Callable[[Any], PartialStatistics], shards: Sequence[Any], *, engine: str | None = "serial",
                workers: int | None = None, scheduler: str | None = None,
                timeout: float = DEFAULT_TIMEOUT) -> PartialStatistics:
     """``task(shard)`` for every shard, summed, on the chosen engine.
@@ -71,7 +72,7 @@ def map_reduce(task: Callable[[Any], PartialStatistics], shards: Sequence[Any], 
     task : a picklable function (module-level, or a ``functools.partial`` of one) from a shard
         description to its :class:`~labelgraph.partial.PartialStatistics`
     shards : small picklable shard descriptions (paths, ``(path, row group)`` pairs …), in order
-    engine : ``serial``, ``processes`` or ``dask``
+    engine : ``serial``, ``processes`` or ``dask``; ``None``: chosen by :func:`choose_engine`
     workers : worker processes (``processes``: default the CPUs; ``dask`` without ``scheduler``:
         the ``LocalCluster``'s workers, default 2)
     scheduler : a Dask scheduler address (``tcp://host:8786``); without one ``dask`` starts a ``LocalCluster``
@@ -102,5 +103,6 @@ def map_reduce(task: Callable[[Any], PartialStatistics], shards: Sequence[Any], 
 
 def _serial(task: Callable[[Any], PartialStatistics], shards: Sequence[Any]) -> PartialStatistics:
     from ..partial import sum_partials
+    from .shards import run_shard
 
     return sum_partials(run_shard(task, i, shard, in_process=True) for i, shard in enumerate(shards))
