@@ -97,6 +97,8 @@ class PartialStatistics:
             return NotImplemented
         if other.labels == self.labels:
             a, b = self, other
+        elif other.labels[:len(self.labels)] == self.labels:  # a reader's growing vocabulary: pad, no remap
+            a, b = self._grow(len(other.labels), other.labels), other
         else:
             known = set(self.labels)
             union = self.labels + tuple(x for x in other.labels if x not in known)
@@ -105,6 +107,15 @@ class PartialStatistics:
         M.sort_indices()
         return PartialStatistics(a.labels, a.n + b.n, M.astype(np.int64, copy=False), a.num_samples + b.num_samples,
                                  a.empty + b.empty, a.files + b.files)
+
+    def _grow(self, c: int, labels: tuple[str, ...]) -> "PartialStatistics":
+        """The same counts over ``labels``, whose first columns are this partial's labels."""
+        n = np.zeros(c, dtype=np.int64)
+        n[:self.num_labels] = self.n
+        M = sp.csr_matrix((self.M.data, self.M.indices,
+                           np.concatenate([self.M.indptr, np.full(c - self.num_labels, self.M.indptr[-1])])),
+                          shape=(c, c))
+        return PartialStatistics(labels, n, M, self.num_samples, self.empty, self.files)
 
     def _widen(self, labels: tuple[str, ...]) -> "PartialStatistics":
         """The same counts over ``labels`` (a superset, any order); missing labels count zero."""

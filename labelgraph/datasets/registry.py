@@ -33,6 +33,9 @@ class DatasetReader:
     eval_split : the split a trainer evaluates on by default
     splits : every split the official files have (empty: any name, or none)
     aliases : other names of this dataset (``coco2014`` for ``coco``)
+    plan : ``"module:function"`` under ``labelgraph.datasets`` making its
+        :class:`~labelgraph.datasets.plan.ShardPlan` (``function(path, chunk_size=..., **options)``);
+        ``None``: the reader's whole result, counted in row chunks
     """
 
     name: str
@@ -47,6 +50,7 @@ class DatasetReader:
     eval_split: str | None = None
     splits: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    plan: str | None = None
 
     def load_reader(self) -> Any:
         module, func = self.reader.split(":")
@@ -91,10 +95,11 @@ _register(DatasetReader(
     options=("labels", "num_samples")))
 _register(DatasetReader(
     "csv", "your own CSV: `sample,label;label` rows or one-hot columns under a header",
-    "CSV", "yours", "user:read_csv", options=("labels", "delimiter", "label_sep", "name")))
+    "CSV", "yours", "user:read_csv", options=("labels", "delimiter", "label_sep", "name"),
+    plan="user_plan:plan_csv"))
 _register(DatasetReader(
     "jsonl", 'your own JSONL: {"id": ..., "labels": [...]} per line', "JSON lines", "yours", "user:read_jsonl",
-    options=("labels", "name")))
+    options=("labels", "name"), plan="user_plan:plan_jsonl"))
 _register(DatasetReader(
     "labelmatrix", "0/1 rows (optionally after a sample id) with a label-list file",
     "text rows + --labels FILE", "yours", "user:read_labelmatrix", options=("labels", "indices", "name")))

@@ -28,6 +28,7 @@ import csv
 import itertools
 import logging
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -122,6 +123,40 @@ def read_csv(path: str | os.PathLike[str], split: str | None = None, *, labels: 
     [[1, 1], [0, 1]]
     """
     path = require_file(path, "CSV file")
+    samples = _csv_samples(path, delimiter, label_sep)
+    layout = next(samples)
+    if layout.one_hot:
+        if labels is not None:
+            _check_one_hot_header(path, layout, resolve_labels(labels))
+        coll = _Collector(path, layout.names)
+    else:
+        coll = _Collector(path, labels)
+    sample_ids: list[str] = []
+    seen: dict[str, int] = {}
+    for lineno, sid, names in samples:
+        _check_id(path, sid, seen, lineno)
+        r = len(sample_ids)
+        sample_ids.append(sid)
+        for label in names:
+            coll.add(r, label, lineno)
+    if not layout.one_hot:
+        return coll.finish(sample_ids, _source(path, "csv", name, split, labels, format="label lists"))
+    ls = build_labelset(path, sample_ids, layout.names, coll.rows, coll.cols,
+                        _source(path, "csv", name, split, labels, format="one-hot"))
+    return ls.reorder(resolve_labels(labels)) if labels is not None else ls
+
+
+@dataclass(frozen=True)
+class _CsvLayout:
+    """What a CSV's first rows say: one-hot columns (their names, the header's line) or label lists."""
+
+    one_hot: bool
+    names: tuple[str, ...] = ()
+    header_line: int = 0
+
+
+def _csv_samples(path: Path, delimiter: str, label_sep: str) -> Iterator[Any]:
+    """The layout of ``path``, then ``(line, sample id, label names)`` for each sample (ids not yet checked)."""
     reader = csv.reader((text for _, text in text_lines(path, "CSV file")), delimiter=delimiter)
     with _csv_errors(path, reader):
         numbered = ((reader.line_num, row) for row in reader if any(c.strip() for c in row))
@@ -132,25 +167,17 @@ def read_csv(path: str | os.PathLike[str], split: str | None = None, *, labels: 
         first = [c.strip() for c in first_pair[1]]
         data = itertools.chain([second_pair] if second_pair else [], numbered)
         if _is_one_hot(first, second_pair[1] if second_pair else None):
-            return _read_one_hot(path, first_pair[0], first, data, labels, split, name)
+            yield from _one_hot_rows(path, first_pair[0], first, data)
+            return
+        yield _CsvLayout(False)
         if not (len(first) >= 2 and first[1].lower() in _LIST_HEADERS):
             data = itertools.chain([first_pair], data)
-        coll = _Collector(path, labels)
-        sample_ids: list[str] = []
-        seen: dict[str, int] = {}
         for lineno, row in data:
             if len(row) > 2:
                 raise data_error(path, f"expected 'sample{delimiter}label{label_sep}label', got {len(row)} columns",
                                  lineno)
-            sid = row[0].strip()
-            _check_id(path, sid, seen, lineno)
-            r = len(sample_ids)
-            sample_ids.append(sid)
-            for label in (row[1].split(label_sep) if len(row) == 2 else []):
-                label = label.strip()
-                if label:
-                    coll.add(r, label, lineno)
-    return coll.finish(sample_ids, _source(path, "csv", name, split, labels, format="label lists"))
+            labels = (x.strip() for x in row[1].split(label_sep)) if len(row) == 2 else ()
+            yield lineno, row[0].strip(), [x for x in labels if x]
 
 
 @contextlib.contextmanager
@@ -176,47 +203,37 @@ def _is_one_hot(first: list[str], second: list[str] | None) -> bool:
     return len(second) == len(first) and all(c in ("0", "1") for c in cells)
 
 
-def _read_one_hot(path: Path, header_line: int, header: list[str], rows: Any, labels: LabelsArg,
-                  split: str | None, name: str | None) -> LabelSet:
+def _one_hot_rows(path: Path, header_line: int, header: list[str], rows: Any) -> Iterator[Any]:
     names = [check_label(path, n, header_line) for n in header[1:]]
     if any(not n for n in names):
         raise data_error(path, "empty label name in the header", header_line)
     if len(set(names)) != len(names):
         dup = next(n for n in names if names.count(n) > 1)
         raise data_error(path, f"label {dup!r} appears twice in the header", header_line)
-    if labels is not None:
-        wanted = resolve_labels(labels)
-        for n in names:
-            if n not in wanted:
-                raise data_error(path, f"label {n!r} is not in the label list", header_line)
-    sample_ids: list[str] = []
-    seen: dict[str, int] = {}
-    rr: list[int] = []
-    cc: list[int] = []
+    yield _CsvLayout(True, tuple(names), header_line)
     for lineno, row in rows:
         if len(row) != len(header):
             raise data_error(path, f"{len(row)} columns, the header has {len(header)}", lineno)
-        sid = row[0].strip()
-        _check_id(path, sid, seen, lineno)
-        r = len(sample_ids)
-        sample_ids.append(sid)
+        present = []
         for c, cell in enumerate(row[1:]):
             cell = cell.strip()
             if cell == "1":
-                rr.append(r)
-                cc.append(c)
+                present.append(names[c])
             elif cell != "0":
                 raise data_error(path, f"column {names[c]!r}: value {cell!r} is not 0 or 1", lineno)
-    ls = build_labelset(path, sample_ids, names, rr, cc,
-                        _source(path, "csv", name, split, labels, format="one-hot"))
-    if labels is not None:
-        wanted = resolve_labels(labels)
-        missing = [n for n in wanted if n not in names]
-        if missing:
-            raise data_error(path, f"the header lacks label(s) of the label list: {', '.join(missing[:5])}",
-                             header_line)
-        ls = ls.reorder(wanted)
-    return ls
+        yield lineno, row[0].strip(), present
+
+
+def _check_one_hot_header(path: Path, layout: _CsvLayout, wanted: Sequence[str]) -> None:
+    """A one-hot header must name exactly the labels of the label list."""
+    known = set(wanted)
+    for n in layout.names:
+        if n not in known:
+            raise data_error(path, f"label {n!r} is not in the label list", layout.header_line)
+    missing = [n for n in wanted if n not in set(layout.names)]
+    if missing:
+        raise data_error(path, f"the header lacks label(s) of the label list: {', '.join(missing[:5])}",
+                         layout.header_line)
 
 
 def read_jsonl(path: str | os.PathLike[str], split: str | None = None, *, labels: LabelsArg = None,
@@ -231,12 +248,23 @@ def read_jsonl(path: str | os.PathLike[str], split: str | None = None, *, labels
     >>> ls.sample_ids, ls.labels, ls.Y.toarray().tolist()
     (['a', '2'], ('cat', 'dog'), [[1, 1], [0, 0]])
     """
-    import orjson
-
     path = require_file(path, "JSON-lines file")
     coll = _Collector(path, labels)
     sample_ids: list[str] = []
     seen: dict[str, int] = {}
+    for lineno, sid, names in _jsonl_samples(path):
+        _check_id(path, sid, seen, lineno)
+        r = len(sample_ids)
+        sample_ids.append(sid)
+        for label in names:
+            coll.add(r, label, lineno)
+    return coll.finish(sample_ids, _source(path, "jsonl", name, split, labels))
+
+
+def _jsonl_samples(path: Path) -> Iterator[tuple[int, str, list[str]]]:
+    """``(line, sample id, label names)`` of each non-blank line (ids not yet checked)."""
+    import orjson
+
     for lineno, line in raw_lines(path, "JSON-lines file"):
         if not line.strip():
             continue
@@ -251,13 +279,7 @@ def read_jsonl(path: str | os.PathLike[str], split: str | None = None, *, labels
             raise data_error(path, f"id {str(sid)[:40]!r} is not a string or integer", lineno)
         if not isinstance(names, list) or not all(isinstance(x, str) for x in names):
             raise data_error(path, "labels must be a list of strings", lineno)
-        sid = str(sid)
-        _check_id(path, sid, seen, lineno)
-        r = len(sample_ids)
-        sample_ids.append(sid)
-        for label in names:
-            coll.add(r, label, lineno)
-    return coll.finish(sample_ids, _source(path, "jsonl", name, split, labels))
+        yield lineno, str(sid), names
 
 
 def read_labelmatrix(path: str | os.PathLike[str], split: str | None = None, *,

@@ -1,0 +1,124 @@
+"""Counting a stream of ``(line, sample id, label names)`` chunk by chunk into one shard's partial statistics.
+
+Memory: one chunk of (row, column) pairs, ``nnz(M)``, and 8 bytes per sample for the
+duplicate-id check (a 64-bit hash of each id; a repeated hash is confirmed on a second
+pass that keeps only the ids with that hash, so the error names both lines as the
+whole-file readers do).
+"""
+from __future__ import annotations
+
+import dataclasses
+from array import array
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..partial import PartialStatistics
+from ._common import check_label, data_error, file_record
+
+__all__ = ["LabelIndex", "count_stream", "ids_unique"]
+
+
+class LabelIndex:
+    """Label names → columns: a fixed list (an unknown name is an error naming ``path:line``) or open, growing.
+
+    Examples
+    --------
+    >>> ix = LabelIndex("x.csv")
+    >>> ix.column("dog", 1), ix.column("cat", 2), ix.column("dog", 3), ix.names
+    (0, 1, 0, ['dog', 'cat'])
+    >>> LabelIndex("x.csv", ("cat",)).column("dog", 4)
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.DataError: x.csv:4: label 'dog' is not in the label list
+    """
+
+    def __init__(self, path: str | Path, fixed: Sequence[str] | None = None) -> None:
+        self.path = path
+        self.fixed = fixed is not None
+        self.names: list[str] = list(fixed or ())
+        self.index = {n: i for i, n in enumerate(self.names)}
+
+    def column(self, name: str, lineno: int | None) -> int:
+        """The column of ``name``, added at the end when the list is open."""
+        col = self.index.get(name)
+        if col is None:
+            check_label(self.path, name, lineno)
+            if self.fixed:
+                raise data_error(self.path, f"label {name!r} is not in the label list", lineno)
+            col = self.index[name] = len(self.names)
+            self.names.append(name)
+        return col
+
+
+def count_stream(path: Path, samples: Callable[[], Iterable[tuple[int, str, Sequence[str]]]], index: LabelIndex,
+                 chunk_size: int) -> PartialStatistics:
+    """The partial statistics of one file's samples, ``chunk_size`` at a time; ids unique within the file.
+
+    ``samples`` opens the stream (called again only to name a duplicate id).
+
+    Examples
+    --------
+    >>> rows = [(1, "a", ["x"]), (2, "b", ["x", "y"]), (3, "c", [])]
+    >>> p = tmp / "s.txt"
+    >>> _ = p.write_text("three samples")
+    >>> part = count_stream(p, lambda: rows, LabelIndex(p), chunk_size=2)
+    >>> part.labels, part.n.tolist(), part.num_samples, part.empty
+    (('x', 'y'), [2, 1], 3, 1)
+    """
+    hashes = array("q")
+    total: PartialStatistics | None = None
+    rows: list[int] = []
+    cols: list[int] = []
+    r = 0
+    for lineno, sid, names in samples():
+        if not sid:
+            raise data_error(path, "empty sample id", lineno)
+        hashes.append(hash(sid))
+        for name in names:
+            rows.append(r)
+            cols.append(index.column(name, lineno))
+        r += 1
+        if r == chunk_size:
+            total = _add(total, _chunk(rows, cols, r, index.names))
+            rows, cols, r = [], [], 0
+    if r or total is None:
+        total = _add(total, _chunk(rows, cols, r, index.names))
+    ids_unique(path, hashes, samples)
+    return dataclasses.replace(total, files=(file_record(path),))
+
+
+def _chunk(rows: list[int], cols: list[int], num_rows: int, names: list[str]) -> PartialStatistics:
+    Y = sp.csr_matrix((np.ones(len(rows), dtype=np.int8), (np.asarray(rows, dtype=np.int64),
+                                                           np.asarray(cols, dtype=np.int64))),
+                      shape=(num_rows, len(names)))
+    return PartialStatistics.of(Y, tuple(names))
+
+
+def _add(total: PartialStatistics | None, part: PartialStatistics) -> PartialStatistics:
+    return part if total is None else total + part
+
+
+def ids_unique(path: Path, hashes: Any, samples: Callable[[], Iterable[tuple[int, str, Any]]]) -> None:
+    """Raise naming the first repeated sample id (and its first line) when two of ``hashes`` are equal.
+
+    Examples
+    --------
+    >>> rows = [(1, "a", []), (2, "b", []), (5, "a", [])]
+    >>> ids_unique("x.csv", [hash(r[1]) for r in rows], lambda: rows)
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.DataError: x.csv:5: duplicate sample id 'a' (first on line 1)
+    """
+    h = np.sort(np.asarray(hashes, dtype=np.int64))
+    repeated = set(h[1:][h[1:] == h[:-1]].tolist())
+    if not repeated:
+        return
+    seen: dict[str, int] = {}
+    for lineno, sid, _ in samples():
+        if hash(sid) in repeated:
+            if sid in seen:
+                raise data_error(path, f"duplicate sample id {sid!r} (first on line {seen[sid]})", lineno)
+            seen[sid] = lineno

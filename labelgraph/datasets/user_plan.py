@@ -1,0 +1,118 @@
+"""Shard plans of the ``csv`` and ``jsonl`` readers: one shard per file (a glob names several), read chunk by chunk.
+
+The rows, errors and label orders are those of :func:`~labelgraph.datasets.user.read_csv`
+and :func:`~labelgraph.datasets.user.read_jsonl`; sample ids are unique within a file
+(across files they are not compared: see docs/datasets.md).
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+from pathlib import Path
+from typing import Any
+
+from ..partial import PartialStatistics
+from ._common import data_error, file_record, require_file, resolve_labels
+from .plan import ShardPlan, dataset_tag, expand_shards
+from .stream import LabelIndex, count_stream
+from .user import LabelsArg, _check_one_hot_header, _csv_samples, _jsonl_samples
+
+__all__ = ["plan_csv", "plan_jsonl"]
+
+
+def plan_csv(path: str | os.PathLike[str], split: str | None = None, *, chunk_size: int, labels: LabelsArg = None,
+             delimiter: str = ",", label_sep: str = ";", name: str | None = None, **_: Any) -> ShardPlan:
+    """The plan of one CSV or a glob of them; every file must have the same layout (and one-hot columns).
+
+    Examples
+    --------
+    >>> _ = (tmp / "oh-1.csv").write_text("id,cat,dog\\na,1,1\\n")
+    >>> _ = (tmp / "oh-2.csv").write_text("id,dog,cat\\nb,0,1\\n")
+    >>> total = plan_csv(str(tmp / "oh-*.csv"), chunk_size=10).run()
+    >>> total.labels, total.n.tolist(), total.num_samples
+    (('cat', 'dog'), [2, 1], 2)
+    """
+    shards = expand_shards(path, "CSV file")
+    wanted = resolve_labels(labels) if labels is not None else None
+    layouts = []
+    for shard in shards:
+        require_file(shard, "CSV file")
+        layouts.append(next(_csv_samples(shard, delimiter, label_sep)))
+    first = layouts[0]
+    for shard, layout in zip(shards[1:], layouts[1:]):
+        if layout.one_hot != first.one_hot:
+            raise data_error(shard, f"{'one-hot columns' if layout.one_hot else 'label lists'}, but {shards[0]} "
+                                    f"has {'one-hot columns' if first.one_hot else 'label lists'}")
+        if first.one_hot and set(layout.names) != set(first.names):
+            extra = sorted(set(layout.names) - set(first.names))
+            missing = sorted(set(first.names) - set(layout.names))
+            what = f"column {extra[0]!r} is not" if extra else f"column {missing[0]!r} is missing, it is"
+            raise data_error(shard, f"one-hot {what} in the header of {shards[0]}", layout.header_line)
+    if first.one_hot and wanted is not None:
+        for shard, layout in zip(shards, layouts):
+            _check_one_hot_header(shard, layout, wanted)
+    order = wanted if wanted is not None else (first.names if first.one_hot else None)
+    task = functools.partial(_csv_shard, chunk_size=chunk_size, labels=wanted, delimiter=delimiter,
+                             label_sep=label_sep)
+    source = {"path": os.fspath(path), "dataset": name or dataset_tag(path), "split": split, "reader": "csv",
+              "format": "one-hot" if first.one_hot else "label lists"}
+    if len(shards) > 1:
+        source["shards"] = len(shards)
+    finish = functools.partial(_finish, where=os.fspath(path), order=order, labels_file=_labels_file(labels))
+    return ShardPlan(tuple(str(s) for s in shards), task, finish, source)
+
+
+def plan_jsonl(path: str | os.PathLike[str], split: str | None = None, *, chunk_size: int, labels: LabelsArg = None,
+               name: str | None = None, **_: Any) -> ShardPlan:
+    """The plan of one JSON-lines file or a glob of them.
+
+    Examples
+    --------
+    >>> _ = (tmp / "t.jsonl").write_text('{"id": 1, "labels": ["b", "a"]}\\n')
+    >>> plan_jsonl(tmp / "t.jsonl", chunk_size=1).run().labels
+    ('a', 'b')
+    """
+    shards = expand_shards(path, "JSON-lines file")
+    wanted = resolve_labels(labels) if labels is not None else None
+    for shard in shards:
+        require_file(shard, "JSON-lines file")
+    task = functools.partial(_jsonl_shard, chunk_size=chunk_size, labels=wanted)
+    source = {"path": os.fspath(path), "dataset": name or dataset_tag(path), "split": split, "reader": "jsonl"}
+    if len(shards) > 1:
+        source["shards"] = len(shards)
+    finish = functools.partial(_finish, where=os.fspath(path), order=wanted, labels_file=_labels_file(labels))
+    return ShardPlan(tuple(str(s) for s in shards), task, finish, source)
+
+
+def _labels_file(labels: LabelsArg) -> str | None:
+    return os.fspath(labels) if isinstance(labels, (str, os.PathLike)) else None
+
+
+def _csv_shard(shard: str, *, chunk_size: int, labels: tuple[str, ...] | None, delimiter: str,
+               label_sep: str) -> PartialStatistics:
+    path = Path(shard)
+    layout = next(_csv_samples(path, delimiter, label_sep))
+    index = LabelIndex(path, layout.names if layout.one_hot else labels)
+
+    def samples() -> Any:
+        stream = _csv_samples(path, delimiter, label_sep)
+        next(stream)
+        return stream
+
+    return count_stream(path, samples, index, chunk_size)
+
+
+def _jsonl_shard(shard: str, *, chunk_size: int, labels: tuple[str, ...] | None) -> PartialStatistics:
+    path = Path(shard)
+    return count_stream(path, lambda: _jsonl_samples(path), LabelIndex(path, labels), chunk_size)
+
+
+def _finish(total: PartialStatistics, *, where: str, order: tuple[str, ...] | None,
+            labels_file: str | None) -> PartialStatistics:
+    if total.num_samples == 0:
+        raise data_error(where, "no samples (a dataset with zero samples has no statistics)")
+    total = total.reorder(order if order is not None else sorted(total.labels))
+    if labels_file is not None:
+        total = dataclasses.replace(total, files=total.files + (file_record(labels_file),))
+    return total
