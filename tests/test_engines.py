@@ -68,11 +68,25 @@ def shards(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], list[li
     return write_shards(tmp_path_factory.mktemp("shards"))
 
 
+@pytest.fixture(scope="module")
+def cluster():
+    """A Dask LocalCluster of two single-threaded worker processes, reached by its scheduler address."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as c:
+        yield c
+
+
+def engine_options(engine: str, request: pytest.FixtureRequest) -> dict:
+    if engine == "dask":
+        return {"engine": "dask", "scheduler": request.getfixturevalue("cluster").scheduler_address}
+    return {"engine": engine, "workers": 2}
+
+
 @pytest.mark.parametrize("engine", ["serial", "processes", "dask"])
-def test_every_engine_gives_the_same_integers(engine: str, shards) -> None:
+def test_every_engine_gives_the_same_integers(engine: str, shards, request: pytest.FixtureRequest) -> None:
     paths, rows = shards
     labels, n, M, num = expected(rows)
-    total = map_reduce(csv_shard_statistics, paths, engine=engine, workers=2)
+    total = map_reduce(csv_shard_statistics, paths, **engine_options(engine, request))
     assert list(total.labels) == labels
     assert total.n.dtype == np.int64 and total.n.tolist() == n.tolist()
     assert total.M.dtype == np.int64 and np.array_equal(total.M.toarray(), M)
@@ -94,15 +108,16 @@ def test_the_pool_keeps_shard_order_when_shards_finish_out_of_order(tmp_path: Pa
 
 
 @pytest.mark.parametrize("engine", ["processes", "dask"])
-def test_a_bad_shard_is_one_error_naming_it(engine: str, shards, tmp_path: Path) -> None:
+def test_a_bad_shard_is_one_error_naming_it(engine: str, shards, tmp_path: Path,
+                                            request: pytest.FixtureRequest) -> None:
     paths, _ = shards
     bad = tmp_path / "broken.csv"
     bad.write_text("sample,labels\na,cat\na,dog\n")  # a sample id twice: the reader's DataError
     with pytest.raises(DataError, match="broken.csv") as info:
-        map_reduce(csv_shard_statistics, paths[:2] + [str(bad)] + paths[2:], engine=engine, workers=2)
+        map_reduce(csv_shard_statistics, paths[:2] + [str(bad)] + paths[2:], **engine_options(engine, request))
     assert "\n" not in str(info.value)
     with pytest.raises(ShardError) as info:
-        map_reduce(failing_task, paths, engine=engine, workers=2)
+        map_reduce(failing_task, paths, **engine_options(engine, request))
     assert str(info.value) == f"{paths[3]}: KeyError: \"row 2 has no 'labels' key\""
     assert info.value.__cause__ is None
 

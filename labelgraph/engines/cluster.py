@@ -1,9 +1,11 @@
 """The ``dask`` engine: Dask ``distributed``, partials reduced by sparse addition in a tree on the workers."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import operator
-from typing import Any, Callable, Sequence
+import os
+from typing import Any, Callable, Iterator, Sequence
 
 from ..errors import ConfigError, NetworkError, missing_dependency
 from ..partial import PartialStatistics
@@ -40,19 +42,46 @@ def dask_map_reduce(task: Callable[[Any], PartialStatistics], shards: Sequence[A
         from ..errors import DataError
 
         raise DataError("no statistics to add up: no shard was read")
-    if scheduler:
-        client = _connect(Client, scheduler, timeout)
-        cluster = None
-    else:
-        cluster = LocalCluster(n_workers=workers or LOCAL_WORKERS, processes=True, threads_per_worker=1,
-                               dashboard_address=None, silence_logs=logging.ERROR)
-        client = Client(cluster, timeout=timeout)
+    with _quiet_dask():
+        if scheduler:
+            client = _connect(Client, scheduler, timeout)
+            cluster = None
+        else:
+            cluster = LocalCluster(n_workers=workers or LOCAL_WORKERS, processes=True, threads_per_worker=1,
+                                   dashboard_address=None, silence_logs=logging.ERROR)
+            client = Client(cluster, timeout=timeout)
+        try:
+            return _tree_sum(client, task, shards)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+
+@contextlib.contextmanager
+def _quiet_dask() -> Iterator[None]:
+    """Dask's INFO lines (workers starting, closing) kept off stderr: the command prints its own result.
+
+    The worker processes of a LocalCluster read their log levels from the environment when they start.
+    """
+    loggers = [logging.getLogger(name) for name in ("distributed", "distributed.client", "distributed.scheduler",
+                                                     "distributed.nanny", "distributed.worker")]
+    levels = [lg.level for lg in loggers]
+    previous = os.environ.get(_LOG_ENV)
+    if previous is None:
+        os.environ[_LOG_ENV] = "critical"  # a failed task is reported once, by this process
+    for lg in loggers:
+        lg.setLevel(max(lg.level, logging.ERROR) if lg.level else logging.ERROR)
     try:
-        return _tree_sum(client, task, shards)
+        yield
     finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+        if previous is None:
+            os.environ.pop(_LOG_ENV, None)
+
+
+_LOG_ENV = "DASK_LOGGING__DISTRIBUTED"
 
 
 def _connect(client_class: Any, address: str, timeout: float) -> Any:
