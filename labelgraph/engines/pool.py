@@ -33,8 +33,7 @@ def pool_map_reduce(task: Callable[[Any], PartialStatistics], shards: Sequence[A
 
     At most ``2 × workers`` shards are in flight and a finished partial waits only for
     the shards before it, so memory holds a few partials plus the running sum. Workers
-    start by ``forkserver`` (``spawn`` where there is none): a fork of a process that
-    runs threads is not safe.
+    are spawned (fresh interpreters): a fork of a process that runs threads is not safe.
 
     Examples
     --------
@@ -44,8 +43,7 @@ def pool_map_reduce(task: Callable[[Any], PartialStatistics], shards: Sequence[A
     [2, 2]
     """
     workers = workers or default_workers()
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    ctx = multiprocessing.get_context(method)
+    ctx = multiprocessing.get_context("spawn")
     total: PartialStatistics | None = None
     done: dict[int, PartialStatistics] = {}
     pending: dict[Future[PartialStatistics], int] = {}
