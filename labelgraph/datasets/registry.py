@@ -101,6 +101,19 @@ _register(DatasetReader(
     "jsonl", 'your own JSONL: {"id": ..., "labels": [...]} per line', "JSON lines", "yours", "user:read_jsonl",
     options=("labels", "name"), plan="user_plan:plan_jsonl"))
 _register(DatasetReader(
+    "parquet", "Parquet shards with a label-list column (strings, or integers with --labels)",
+    "*.parquet: list<string> or list<int> column", "yours", "parquet:read_parquet",
+    options=("column", "labels", "name"), plan="parquet:plan_parquet"))
+_register(DatasetReader(
+    "hf", "a Hugging Face dataset saved locally (save_to_disk folder or its Parquet); names from its ClassLabel",
+    "save_to_disk folder (*.arrow + dataset_info.json) or *.parquet", "the dataset's own", "hf:read_hf",
+    options=("column", "name"), plan="hf:plan_hf"))
+_register(DatasetReader(
+    "openimages", "Open Images image-level labels (ImageID,Source,LabelName,Confidence) with class descriptions",
+    "*-annotations-*-imagelabels*.csv + oidv7-class-descriptions.csv", "CC BY 4.0 (Google; images CC BY 2.0)",
+    "openimages:read_openimages", options=("classes", "source", "order", "min_confidence", "name"),
+    plan="openimages:plan_openimages"))
+_register(DatasetReader(
     "labelmatrix", "0/1 rows (optionally after a sample id) with a label-list file",
     "text rows + --labels FILE", "yours", "user:read_labelmatrix", options=("labels", "indices", "name")))
 
