@@ -40,6 +40,8 @@ def _source_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Class-name file (openimages: MID → display name)."),
         click.option("--source", "label_source", metavar="NAME[,NAME…]",
                      help="Open Images label sources to keep (e.g. verification,crowdsource-verified)."),
+        click.option("--min-confidence", type=float, metavar="C",
+                     help="Open Images: rows with Confidence ≥ C are labels (default 0.5: 1 kept, 0 dropped)."),
         click.option("--engine", type=click.Choice(ENGINES), metavar="serial|processes|dask",
                      help="Where shards are counted (default serial; --workers K > 1 alone: processes)."),
         click.option("--workers", type=click.IntRange(min=1), metavar="K",
@@ -67,10 +69,11 @@ def _source(dataset: str | None, stats_file: str | None, root: str | None, annot
             split: str | None, year: str | None, order: str | None, keep_empty: bool | None,
             difficult: bool | None, labels_file: str | None, num_samples: int | None, download: bool,
             quiet: bool, column: str | None = None, classes_file: str | None = None, label_source: str | None = None,
-            engine: str | None = None, workers: int | None = None, scheduler: str | None = None,
-            timeout: float = DEFAULT_TIMEOUT, chunk_size: int | None = None) -> Source:
+            min_confidence: float | None = None, engine: str | None = None, workers: int | None = None,
+            scheduler: str | None = None, timeout: float = DEFAULT_TIMEOUT, chunk_size: int | None = None) -> Source:
     options = {"year": year, "order": order, "keep_empty": keep_empty, "difficult": difficult, "labels": labels_file,
-               "num_samples": num_samples, "column": column, "classes": classes_file, "source": label_source}
+               "num_samples": num_samples, "column": column, "classes": classes_file, "source": label_source,
+               "min_confidence": min_confidence}
     return Source(dataset, stats=stats_file, root=root, annotations=annotations, split=split, download=download,
                   progress=progress_enabled(quiet), options=options, engine=engine, workers=workers,
                   scheduler=scheduler, chunk_size=chunk_size, timeout=timeout)

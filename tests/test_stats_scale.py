@@ -125,3 +125,62 @@ def test_the_engine_options_load_no_heavy_library() -> None:
                          env=ENV)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+@pytest.fixture(scope="module")
+def parquet_shards(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[list[str]]]:
+    """Five Parquet shards (two row groups each) of a list<string> column, with nulls and empty lists."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    folder = tmp_path_factory.mktemp("parquet-shards")
+    rng = np.random.default_rng(11)
+    rows: list[list[str]] = []
+    for s in range(5):
+        vocabulary = [f"/m/0{j:03d}" for j in range(6 + 5 * s)]
+        column: list[list[str] | None] = []
+        for _ in range(int(rng.integers(10, 50))):
+            k = int(rng.integers(0, 6))
+            labels = None if k == 5 else sorted(set(rng.choice(vocabulary, size=k).tolist()))
+            column.append(labels)
+            rows.append(labels or [])
+        table = pa.table({"id": [f"{s}-{i}" for i in range(len(column))],
+                          "tags": pa.array(column, type=pa.list_(pa.string()))})
+        pq.write_table(table, folder / f"part-{s:02d}.parquet", row_group_size=(len(column) + 1) // 2)
+    return folder, rows
+
+
+@pytest.mark.parametrize("engine", [[], ["--workers", "2"], ["--engine", "dask", "--workers", "2"],
+                                    ["--chunk-size", "3", "--workers", "2"]],
+                         ids=["serial", "processes", "dask", "chunks-of-3"])
+def test_parquet_shards_on_every_engine(engine: list[str], parquet_shards, tmp_path: Path) -> None:
+    folder, rows = parquet_shards
+    proc = cli("stats", "--dataset", "parquet", "--annotations", folder / "part-*.parquet", "--column", "tags",
+               "--out", tmp_path, "--name", "p", *engine)
+    assert proc.returncode == 0, proc.stderr
+    art = labelgraph.load(tmp_path / "p_statistics.npz")
+    assert sorted(art.labels) == sorted({x for r in rows for x in r})
+    n, M = by_hand(rows, tuple(art.labels))
+    assert np.asarray(art.n).tolist() == n.tolist() and np.array_equal(art.matrix.toarray(), M)
+    assert art.num_samples == len(rows)
+    assert art.meta["samples_without_labels"] == sum(1 for r in rows if not r)
+
+
+def test_open_images_options_pass_through_with_workers(tmp_path: Path) -> None:
+    # two official-format label files; Confidence 0 rows are verified negatives, not labels
+    (tmp_path / "a-annotations-human-imagelabels.csv").write_text(
+        "ImageID,Source,LabelName,Confidence\n"
+        "img1,verification,/m/cat,1\nimg1,verification,/m/dog,1\nimg1,crowdsource-verified,/m/car,1\n"
+        "img2,verification,/m/dog,0\nimg2,verification,/m/car,1\n")
+    (tmp_path / "b-annotations-human-imagelabels.csv").write_text(
+        "ImageID,Source,LabelName,Confidence\n"
+        "img3,verification,/m/cat,1\nimg3,verification,/m/car,1\nimg4,crowdsource-verified,/m/dog,1\n")
+    (tmp_path / "classes.csv").write_text("LabelName,DisplayName\n/m/cat,Cat\n/m/dog,Dog\n/m/car,Car\n")
+    proc = cli("stats", "--dataset", "openimages", "--annotations", tmp_path / "*-human-imagelabels.csv",
+               "--classes", tmp_path / "classes.csv", "--source", "verification", "--workers", "2",
+               "--out", tmp_path / "out", "--name", "oi")
+    assert proc.returncode == 0, proc.stderr
+    art = labelgraph.load(tmp_path / "out" / "oi_statistics.npz")
+    # by hand, verification rows with Confidence 1: img1 {Cat, Dog}, img2 {Car}, img3 {Cat, Car}
+    assert list(art.labels) == ["Car", "Cat", "Dog"]
+    assert np.asarray(art.n).tolist() == [2, 2, 1]
+    assert art.matrix.toarray().tolist() == [[0, 1, 0], [1, 0, 1], [0, 1, 0]]
