@@ -23,11 +23,11 @@ else:
     table = pcsv.read_csv(files[0], convert_options=pcsv.ConvertOptions(column_types={"labels": pa.string()}))
     lists = pc.split_pattern(table["labels"], ";")
 lists = lists.combine_chunks()
-names = pc.list_flatten(lists).dictionary_encode().combine_chunks()
+names = pc.list_flatten(lists).dictionary_encode()
 lengths = pc.list_value_length(lists).fill_null(0).to_numpy()
 indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
 np.cumsum(lengths, out=indptr[1:])
-codes = names.indices.to_numpy()
+codes = names.indices.to_numpy().astype(np.int32)  # a writable copy: scipy sorts indices in place
 C = len(names.dictionary)
 Y = sp.csr_matrix((np.ones(len(codes), dtype=np.int32), codes, indptr), shape=(len(lengths), C))
 Y.sum_duplicates()

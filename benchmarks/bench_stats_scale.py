@@ -211,8 +211,13 @@ def main() -> None:
         base = args.keep or Path(tempfile.mkdtemp(prefix="lg-scale-"))
         folder = base / f"n{samples}"
         start = time.perf_counter()
-        data = generate(folder, samples, args.labels)
-        data["generate_s"] = round(time.perf_counter() - start, 1)
+        done = folder / "generated.json"
+        if done.exists():  # --keep: the same data again
+            data = json.loads(done.read_text())
+        else:
+            data = generate(folder, samples, args.labels)
+            data["generate_s"] = round(time.perf_counter() - start, 1)
+            done.write_text(json.dumps(data))
         print(f"\n== N = {samples:,}, C = {args.labels:,}: {data}", flush=True)
         inputs = ([] if args.no_csv else [("csv", str(folder / "data.csv"))]) + \
             [("parquet", str(folder / "shards" / "*.parquet"))]
