@@ -124,8 +124,14 @@ class PartialStatistics:
         c = len(labels)
         n = np.zeros(c, dtype=np.int64)
         n[idx] = self.n
-        coo = self.M.tocoo()
-        M = sp.csr_matrix((coo.data, (idx[coo.row], idx[coo.col])), shape=(c, c), dtype=np.int64)
+        # rows in their new order (a row gather, O(nnz)), columns renamed, then each row's columns sorted
+        order = np.argsort(idx, kind="stable")
+        rows = self.M[order] if self.M.nnz else self.M
+        counts = np.zeros(c, dtype=np.int64)
+        counts[idx[order]] = np.diff(rows.indptr) if self.M.nnz else 0
+        indptr = np.concatenate([[0], np.cumsum(counts)])
+        M = sp.csr_matrix((rows.data, idx[rows.indices], indptr), shape=(c, c), dtype=np.int64)
+        M.has_sorted_indices = False
         M.sort_indices()
         return PartialStatistics(labels, n, M, self.num_samples, self.empty, self.files)
 

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 ORDERS = ("alphabetical", "category-id")
 
 _NAME = re.compile(r"instances_(train|val|test|minival|valminusminival)(\d{4})\.json$")
+_OTHER_NAME = re.compile(r"(?!instances_)(\w+?)_(train|val|test|minival)\.json")
 
 _WANTED = frozenset((
     "", "images", "images.item", "images.item.id",
@@ -316,6 +317,9 @@ def read_coco(path: str | os.PathLike[str], split: str = "train", *, year: int |
             log.warning("%s: year=%s given, but the file name says %s", file, year, file_year)
         year = file_year
     dataset = f"coco{year}" if year is not None else "coco"
+    other = None if match else _OTHER_NAME.fullmatch(file.name)
+    if other:  # a COCO-layout file of another dataset: lvis_v1_train.json, zhiyuan_objv2_val.json
+        dataset, split = other.group(1), other.group(2)
     bar = progress_bar(total=file.stat().st_size, unit="B", desc=file.name, enabled=True, leave=True) \
         if progress else None
     try:

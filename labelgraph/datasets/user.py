@@ -153,6 +153,7 @@ class _CsvLayout:
     one_hot: bool
     names: tuple[str, ...] = ()
     header_line: int = 0
+    header: bool = False
 
 
 def _csv_samples(path: Path, delimiter: str, label_sep: str) -> Iterator[Any]:
@@ -169,8 +170,9 @@ def _csv_samples(path: Path, delimiter: str, label_sep: str) -> Iterator[Any]:
         if _is_one_hot(first, second_pair[1] if second_pair else None):
             yield from _one_hot_rows(path, first_pair[0], first, data)
             return
-        yield _CsvLayout(False)
-        if not (len(first) >= 2 and first[1].lower() in _LIST_HEADERS):
+        header = len(first) >= 2 and first[1].lower() in _LIST_HEADERS
+        yield _CsvLayout(False, header=header)
+        if not header:
             data = itertools.chain([first_pair], data)
         for lineno, row in data:
             if len(row) > 2:
