@@ -6,6 +6,7 @@ from typing import Any, Callable
 import click
 
 from labelgraph.api.build import DEFAULT_KINDS, Source
+from labelgraph.engines import DEFAULT_TIMEOUT, ENGINES
 from labelgraph.graphs import GRAPH_KINDS
 
 from ._common import RegistryChoice, base_kinds, echo_json, format_table, progress_enabled
@@ -28,12 +29,29 @@ def _source_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--split", metavar="NAME", help="Split (default: the reader's, e.g. train / trainval)."),
         click.option("--year", metavar="YEAR", help="Dataset year for COCO (2014, 2017) or VOC (2007, 2012)."),
         click.option("--order", metavar="alphabetical|category-id|FILE",
-                     help="COCO label order (default alphabetical, ML-GCN's)."),
+                     help="Label order: COCO's (default alphabetical, ML-GCN's); openimages' (name or mid)."),
         click.option("--keep-empty", is_flag=True, default=None, help="Keep images without annotations (COCO)."),
         click.option("--difficult", is_flag=True, default=None, help="Count VOC's 'difficult' (0) marks as labels."),
         click.option("--labels", "labels_file", type=click.Path(dir_okay=False), metavar="FILE",
                      help="Label-list file (labelmatrix, csv, jsonl readers)."),
         click.option("--num-samples", type=int, metavar="N", help="N for mlgcn-pkl files other than ML-GCN's own."),
+        click.option("--column", metavar="NAME", help="Column of label lists (parquet, hf)."),
+        click.option("--classes", "classes_file", type=click.Path(dir_okay=False), metavar="FILE",
+                     help="Class-name file (openimages: MID → display name)."),
+        click.option("--source", "label_source", metavar="NAME[,NAME…]",
+                     help="Open Images label sources to keep (e.g. verification,crowdsource-verified)."),
+        click.option("--min-confidence", type=float, metavar="C",
+                     help="Open Images: rows with Confidence ≥ C are labels (default 0.5: 1 kept, 0 dropped)."),
+        click.option("--engine", type=click.Choice(ENGINES), metavar="serial|processes|dask",
+                     help="Where shards are counted (default serial; --workers K > 1 alone: processes)."),
+        click.option("--workers", type=click.IntRange(min=1), metavar="K",
+                     help="Worker processes: a process pool, or the Dask LocalCluster's size."),
+        click.option("--scheduler", metavar="ADDRESS", help="Dask scheduler address (tcp://HOST:8786); implies "
+                     "--engine dask. Without it --engine dask starts a LocalCluster."),
+        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT,
+                     show_default=True, metavar="SECONDS", help="How long to wait for the Dask scheduler."),
+        click.option("--chunk-size", type=click.IntRange(min=1), metavar="ROWS",
+                     help="Samples counted at once (memory: one chunk plus nnz(M))."),
         click.option("--download", is_flag=True, help="Download the official annotations into the cache first."),
         click.option("--out", "-o", type=click.Path(), default="graphs", show_default=True,
                      help="Output folder."),
@@ -50,11 +68,15 @@ def _source_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def _source(dataset: str | None, stats_file: str | None, root: str | None, annotations: str | None,
             split: str | None, year: str | None, order: str | None, keep_empty: bool | None,
             difficult: bool | None, labels_file: str | None, num_samples: int | None, download: bool,
-            quiet: bool) -> Source:
+            quiet: bool, column: str | None = None, classes_file: str | None = None, label_source: str | None = None,
+            min_confidence: float | None = None, engine: str | None = None, workers: int | None = None,
+            scheduler: str | None = None, timeout: float = DEFAULT_TIMEOUT, chunk_size: int | None = None) -> Source:
     options = {"year": year, "order": order, "keep_empty": keep_empty, "difficult": difficult, "labels": labels_file,
-               "num_samples": num_samples}
+               "num_samples": num_samples, "column": column, "classes": classes_file, "source": label_source,
+               "min_confidence": min_confidence}
     return Source(dataset, stats=stats_file, root=root, annotations=annotations, split=split, download=download,
-                  progress=progress_enabled(quiet), options=options)
+                  progress=progress_enabled(quiet), options=options, engine=engine, workers=workers,
+                  scheduler=scheduler, chunk_size=chunk_size, timeout=timeout)
 
 
 @click.command()
@@ -136,6 +158,7 @@ def stats(out: str, name: str | None, force: bool, as_json: bool, **source: Any)
     Examples:
       labelgraph stats --dataset voc --root VOCdevkit --split trainval
       labelgraph stats --dataset csv --annotations my_labels.csv --name mydata
+      labelgraph stats --dataset parquet --annotations 'shards/*.parquet' --column labels --workers 2
     """
     from labelgraph.api.build import write_statistics
 

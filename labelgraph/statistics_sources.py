@@ -12,10 +12,10 @@ from typing import Any
 
 from .artifact import Artifact, load
 from .bundled import BUNDLED, bundled_path
+from .engines import DEFAULT_TIMEOUT
 from .errors import ConfigError
-from .assemble.statistics import label_statistics
 
-__all__ = ["StatisticsSource", "resolve_statistics", "output_stem"]
+__all__ = ["StatisticsSource", "resolve_statistics", "count_statistics", "output_stem"]
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +32,15 @@ class StatisticsSource:
 def resolve_statistics(dataset: str | None, *, stats: str | Path | None = None, root: str | Path | None = None,
                        annotations: str | Path | None = None, split: str | None = None,
                        download: bool = False, progress: bool = False,
-                       reader_options: dict[str, Any] | None = None) -> StatisticsSource:
+                       reader_options: dict[str, Any] | None = None, engine: str | None = None,
+                       workers: int | None = None, scheduler: str | None = None, chunk_size: int | None = None,
+                       timeout: float = DEFAULT_TIMEOUT) -> StatisticsSource:
     """Find the statistics for ``dataset`` in this order: ``stats`` file, raw annotations
-    (``annotations`` file or ``root`` folder), a ``download``, then the bundled artifact.
+    (``annotations`` file, glob of shards or ``root`` folder), a ``download``, then the bundled artifact.
+
+    Annotations are counted shard by shard (:func:`count_statistics`) on ``engine``
+    (``serial``, ``processes``, ``dask``; see :func:`labelgraph.engines.map_reduce` for
+    ``workers``, ``scheduler`` and ``timeout``), ``chunk_size`` rows at a time.
 
     Examples
     --------
@@ -59,8 +65,8 @@ def resolve_statistics(dataset: str | None, *, stats: str | Path | None = None, 
     check_options(reader, options)
     if annotations is not None or root is not None:
         path = Path(annotations if annotations is not None else root)
-        result = reader.load_reader()(path, **options)
-        art = result if isinstance(result, Artifact) else label_statistics(result)
+        art = count_statistics(reader.name, path, options, engine=engine, workers=workers, scheduler=scheduler,
+                               chunk_size=chunk_size, timeout=timeout)
         return StatisticsSource(art, f"annotations {path} (split {split})", "annotations")
     if download:
         if not reader.downloads:
@@ -68,9 +74,9 @@ def resolve_statistics(dataset: str | None, *, stats: str | Path | None = None, 
         from .download import dataset_files
 
         path = dataset_files(dataset, year=options.get("year"), split=split, progress=progress)
-        labelset = reader.load_reader()(path, **options)
-        return StatisticsSource(label_statistics(labelset), f"downloaded annotations {path} (split {split})",
-                                "download")
+        art = count_statistics(reader.name, path, options, engine=engine, workers=workers, scheduler=scheduler,
+                               chunk_size=chunk_size, timeout=timeout)
+        return StatisticsSource(art, f"downloaded annotations {path} (split {split})", "download")
     if reader.bundled is None:
         raise ConfigError(f"dataset {dataset!r} has no bundled statistics: pass --root DIR or "
                           f"--annotations FILE" + (" (or --download)" if reader.downloads else ""))
@@ -82,6 +88,31 @@ def resolve_statistics(dataset: str | None, *, stats: str | Path | None = None, 
         raise ConfigError(f"the bundled {reader.bundled} statistics are for split {bundled_split!r}; "
                           f"for split {split!r} pass --root DIR or --annotations FILE (or --download)")
     return StatisticsSource(art, f"bundled {reader.bundled} statistics ({BUNDLED[reader.bundled][1]})", "bundled")
+
+
+def count_statistics(dataset: str, path: str | Path, options: dict[str, Any] | None = None, *,
+                     engine: str | None = None, workers: int | None = None, scheduler: str | None = None,
+                     chunk_size: int | None = None, timeout: float = DEFAULT_TIMEOUT) -> Artifact:
+    """The statistics artifact of ``dataset``'s annotations at ``path``, counted shard by shard on ``engine``.
+
+    The reader's :class:`~labelgraph.datasets.plan.ShardPlan` is mapped over its shards
+    by :func:`labelgraph.engines.map_reduce`; every engine gives the same integers.
+
+    Examples
+    --------
+    >>> _ = (tmp / "tags.csv").write_text("sample,labels\\nimg1,cat;dog\\nimg2,dog\\n")
+    >>> s = count_statistics("csv", tmp / "tags.csv", chunk_size=1)
+    >>> s.labels, s.n.tolist(), s.num_samples
+    (('cat', 'dog'), [1, 2], 2)
+    """
+    from .assemble.statistics import partial_statistics
+    from .datasets.plan import plan_statistics
+    from .engines import map_reduce
+
+    plan = plan_statistics(dataset, path, chunk_size=chunk_size, **(options or {}))
+    total = map_reduce(plan.task, plan.shards, engine=engine, workers=workers, scheduler=scheduler,
+                       timeout=timeout)
+    return partial_statistics(plan.finish(total), plan.source)
 
 
 def output_stem(stats: Artifact, dataset: str | None = None) -> str:

@@ -28,8 +28,10 @@ DEFAULT_KINDS: tuple[str, ...] = ("probability", "binary", "reweighted", "mlgcn"
 class Source:
     """Where the statistics come from (see :func:`labelgraph.statistics_sources.resolve_statistics`).
 
-    ``options`` are the dataset reader's options (``year``, ``order``, ``labels`` …);
-    one the reader does not take is refused, named as its CLI flag.
+    ``options`` are the dataset reader's options (``year``, ``order``, ``labels``, ``column`` …);
+    one the reader does not take is refused, named as its CLI flag. ``engine``, ``workers``,
+    ``scheduler``, ``timeout`` and ``chunk_size`` say how annotations are counted
+    (:func:`labelgraph.engines.map_reduce`; ``workers > 1`` alone means a process pool).
 
     Examples
     --------
@@ -45,6 +47,11 @@ class Source:
     download: bool = False
     progress: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
+    engine: str | None = None
+    workers: int | None = None
+    scheduler: str | None = None
+    chunk_size: int | None = None
+    timeout: float = 10.0
 
     def resolve(self) -> Any:
         """The :class:`~labelgraph.statistics_sources.StatisticsSource` (statistics, description, origin).
@@ -66,7 +73,8 @@ class Source:
                 raise ConfigError(f"{flags} does not apply to dataset {self.dataset!r}")
         return resolve_statistics(self.dataset, stats=self.stats, root=self.root, annotations=self.annotations,
                                   split=self.split, download=self.download, progress=self.progress,
-                                  reader_options=given)
+                                  reader_options=given, engine=self.engine, workers=self.workers,
+                                  scheduler=self.scheduler, chunk_size=self.chunk_size, timeout=self.timeout)
 
 
 @dataclass(frozen=True)

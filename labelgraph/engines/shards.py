@@ -1,0 +1,92 @@
+"""Running one shard's task: its errors become one line that names the shard."""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+from ..errors import LabelGraphError
+
+__all__ = ["ShardError", "describe_shard", "run_shard"]
+
+
+class ShardError(LabelGraphError):
+    """A shard's task failed with an error that is not labelgraph's own (a bug or an unexpected input)."""
+
+    exit_code = 1
+
+
+def describe_shard(shard: Any, index: int) -> str:
+    """How an error names a shard: its path, or ``shard <index>`` and a short description.
+
+    Examples
+    --------
+    >>> describe_shard("data/part-0003.parquet", 3)
+    'data/part-0003.parquet'
+    >>> describe_shard(("data/a.parquet", 2), 7)
+    'shard 7 (data/a.parquet, 2)'
+    """
+    if isinstance(shard, (str, os.PathLike)):
+        return os.fspath(shard)
+    text = str(shard)
+    if isinstance(shard, tuple):
+        text = ", ".join(os.fspath(x) if isinstance(x, os.PathLike) else str(x) for x in shard)
+    text = " ".join(text.split())
+    return f"shard {index} ({text[:117] + '...' if len(text) > 120 else text})"
+
+
+def run_shard(task: Callable[[Any], Any], index: int, shard: Any, *, in_process: bool = False) -> Any:
+    """``task(shard)``; a failure is re-raised as one line naming the shard.
+
+    A labelgraph error keeps its class (and exit code), prefixed by the shard unless it
+    names it already; an operating-system error naming its file and ``MemoryError`` pass
+    unchanged. Anything else becomes a :class:`ShardError` — in a worker process only
+    (``in_process=False``): in this process the CLI's own mapping of it still applies.
+
+    Examples
+    --------
+    >>> run_shard(len, 0, "abc")
+    3
+    >>> def fails(shard):
+    ...     raise ValueError("bad row 4")
+    >>> run_shard(fails, 2, "part-2.csv")
+    Traceback (most recent call last):
+    ...
+    labelgraph.engines.shards.ShardError: part-2.csv: ValueError: bad row 4
+    """
+    try:
+        return task(shard)
+    except LabelGraphError as exc:
+        where = describe_shard(shard, index)
+        if _names(str(exc), shard, where):
+            raise
+        raise _same_class(exc, f"{where}: {exc}") from (exc if in_process else None)
+    except MemoryError:
+        raise
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise ShardError(f"{describe_shard(shard, index)}: {exc.strerror or exc}") from (exc if in_process else None)
+    except Exception as exc:
+        if in_process:
+            raise
+        raise ShardError(f"{describe_shard(shard, index)}: {type(exc).__name__}: {exc}") from None
+
+
+def _names(message: str, shard: Any, where: str) -> bool:
+    """Whether an error message already names the shard (its path, or its file's name)."""
+    if where in message:
+        return True
+    first = shard[0] if isinstance(shard, tuple) and shard else shard
+    if isinstance(first, (str, os.PathLike)):
+        path = os.fspath(first)
+        return path in message or os.path.basename(path) in message
+    return False
+
+
+def _same_class(exc: LabelGraphError, message: str) -> LabelGraphError:
+    try:
+        return type(exc)(message)
+    except Exception:  # a subclass with another signature: keep the exit code at least
+        err = LabelGraphError(message)
+        err.exit_code = getattr(exc, "exit_code", 1)  # type: ignore[misc]
+        return err
