@@ -22,6 +22,10 @@ def _pairs(pairs: list[tuple[str, float]]) -> str:
     return ", ".join(f"{name} {w:.3g}" for name, w in pairs) or "(none)"
 
 
+#: Labels listed in the terminal's "strongest neighbours" table (a 20,000-label graph would print 20,000 lines).
+_NEIGHBOUR_ROWS = 200
+
+
 @click.command("inspect")
 @click.argument("file", type=_FILE)
 @click.option("--label", default=None, help="Show this label's strongest neighbours (out and in).")
@@ -61,9 +65,12 @@ def inspect(file: Path, label: str | None, top: int, as_json: bool) -> None:
     click.echo("\nstrongest edges")
     click.echo(format_table(["from", "to", "weight"], [[a, b, w] for a, b, w in summary.strongest]))
     click.echo(f"\nstrongest neighbours (top {top})")
-    width = max(len(x) for x in artifact.labels) if artifact.labels else 0
-    for name, pairs in strongest.items():
+    shown = list(strongest.items())[:_NEIGHBOUR_ROWS]
+    width = max((len(name) for name, _ in shown), default=0)
+    for name, pairs in shown:
         click.echo(f"  {name.ljust(width)}  {_pairs(pairs)}")
+    if len(strongest) > len(shown):
+        click.echo(f"  … and {len(strongest) - len(shown):,} more labels (--label NAME shows one, --json lists all)")
 
 
 @click.command("compare")

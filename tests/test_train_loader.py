@@ -136,9 +136,9 @@ def test_fit_trains_on_full_batches_and_scores_every_sample(tmp_path: Path) -> N
     g = labelgraph.Artifact.graph("binary", ["a", "b"], [[1, 0], [0, 1]]).save(tmp_path / "g.npz")
     e = labelgraph.Artifact.embeddings(["a", "b"], [[1.0, 0.0], [0.0, 1.0]]).save(tmp_path / "e.npz")
     record = fit(TrainConfig(dataset="mulan", annotations=str(tmp_path / "toy"), backbone="features", graph=str(g),
-                             embeddings=str(e), hidden=4, epochs=1, batch_size=4, device="cpu",
+                             embeddings=str(e), hidden=4, epochs=1, batch_size=4, device="cpu", val_fraction=0,
                              out=str(tmp_path / "run")))
-    assert record["train_images"] == 8 and record["val_images"] == 9
+    assert record["train_images"] == 8 and record["test"]["samples"] == 9
 
 
 def test_loader_keeps_workers_and_prefetches(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ def test_tiny_timm_model_trains_one_epoch_through_fit(images: dict[str, Path], t
     cfg = TrainConfig(dataset="imagefolder", root=str(images["root"]), graph=str(images["graph"]),
                       embeddings=str(images["embeddings"]), backbone="timm:test_resnet", pretrained=False,
                       image_size=32, batch_size=8, limit=16, epochs=1, hidden=16, lr=0.01, workers=0, device="cpu",
-                      out=str(out))
+                      val_fraction=0, out=str(out))
     torch.manual_seed(cfg.seed)
     initial = timm.create_model("test_resnet", num_classes=0, global_pool="").state_dict()
     record = fit(cfg)

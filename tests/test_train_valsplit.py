@@ -67,7 +67,8 @@ def test_held_out_part_is_disjoint_from_the_test_split_and_the_rest_of_training(
     assert set(held_out) <= set(train.sample_ids)
     assert not set(held_out) & set(test.sample_ids)
     log = read_log(out)
-    assert [r["train_images"] for r in log] == [1350] * 3 and [r["val_images"] for r in log] == [150] * 3
+    # 1350 left to train; batch 128 with drop_last: 10 full batches an epoch
+    assert [r["train_images"] for r in log] == [10 * 128] * 3 and [r["val_images"] for r in log] == [150] * 3
     assert (split["train_split"], split["test_split"], split["val_fraction"], split["seed"]) == ("train", "test", 0.1, 4)
     # best.pt is the epoch of the highest validation mAP; the test split was scored with it, once
     tested = json.loads((out / "metrics.json").read_text())
@@ -108,7 +109,7 @@ def test_val_fraction_zero_selects_the_last_epoch(yeast, tmp_path: Path) -> None
     out = tmp_path / "run"
     record = fit(config(yeast, out, val_fraction=0.0, epochs=2))
     log = read_log(out)
-    assert [(r["train_images"], r["val_images"], r["metrics"]) for r in log] == [(1500, 0, {}), (1500, 0, {})]
+    assert [(r["train_images"], r["val_images"], r["metrics"]) for r in log] == [(11 * 128, 0, {}), (11 * 128, 0, {})]   # 1500: full batches
     assert load_checkpoint(out / "best.pt")["epoch"] == 2 and record["test"]["epoch"] == 2
     assert record["best_mAP"] is None and record["test"]["val_mAP"] is None
 
@@ -126,7 +127,8 @@ def test_resume_holds_out_the_samples_its_checkpoint_records(yeast, tmp_path: Pa
     save_checkpoint(out / "last.pt", state)
     fit(config(yeast, out, epochs=2, resume=True))
     assert load_checkpoint(out / "last.pt")["split"]["held_out"] == chosen
-    assert (read_log(out)[-1]["train_images"], read_log(out)[-1]["val_images"]) == (1400, 100)
+    # 1400 left to train: 10 full batches of 128
+    assert (read_log(out)[-1]["train_images"], read_log(out)[-1]["val_images"]) == (10 * 128, 100)
     with pytest.raises(ConfigError, match="--resume with --val-fraction 0.2"):
         fit(config(yeast, out, epochs=3, resume=True, val_fraction=0.2))
 

@@ -239,9 +239,6 @@ class TrainConfig:
         if self.model.startswith("kssnet") and self.backbone.startswith("timm:"):
             raise ConfigError(f"--backbone {self.backbone}: kssnet's lateral connections need the res2–res4 stages "
                               "of a torchvision ResNet; timm backbones work with --model mlgcn")
-        if self.cache_features and self.model != "mlgcn":
-            raise ConfigError("--cache-features works with mlgcn only (KSSNet's lateral connections "
-                              "change the backbone's features); use --freeze-backbone alone")
         if self.cache_features and not self.freeze_backbone:
             raise ConfigError("--cache-features needs --freeze-backbone")
         return self

@@ -498,8 +498,9 @@ def fit(cfg: TrainConfig, *, progress: bool = False,
     ...                   embeddings=str(e), hidden=4, epochs=2, batch_size=4, workers=0, device="cpu",
     ...                   out=str(tmp / "run"))
     >>> record = fit(cfg)
+    >>> # 8 samples: 1 held out for validation; of the 7 left one full batch of 4 trains (drop_last)
     >>> record["epoch"], record["train_images"], record["val_images"], 0.0 <= record["best_mAP"] <= 1.0
-    (2, 7, 1, True)
+    (2, 4, 1, True)
     >>> record["test"]["split"], record["test"]["samples"], record["test"]["checkpoint"]   # scored once, at the end
     ('test', 8, 'best.pt')
     >>> sorted(p.name for p in (tmp / "run").iterdir())
