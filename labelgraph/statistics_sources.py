@@ -107,9 +107,12 @@ def count_statistics(dataset: str, path: str | Path, options: dict[str, Any] | N
     """
     from .assemble.statistics import partial_statistics
     from .datasets.plan import plan_statistics
-    from .engines import map_reduce
+    from .engines import choose_engine, map_reduce
+    from .engines.pool import default_workers
 
-    plan = plan_statistics(dataset, path, chunk_size=chunk_size, **(options or {}))
+    chosen = choose_engine(engine, workers, scheduler)
+    pieces = 1 if chosen == "serial" else (workers or (default_workers() if chosen == "processes" else 2))
+    plan = plan_statistics(dataset, path, chunk_size=chunk_size, pieces=pieces, **(options or {}))
     total = map_reduce(plan.task, plan.shards, engine=engine, workers=workers, scheduler=scheduler,
                        timeout=timeout)
     return partial_statistics(plan.finish(total), plan.source)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 from array import array
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +35,13 @@ class _Fallback(Exception):
 
 
 def arrow_csv_shard(path: Path, *, header: bool, chunk_size: int, labels: tuple[str, ...] | None, delimiter: str,
-                    label_sep: str) -> PartialStatistics | None:
+                    label_sep: str, span: tuple[int, int] | None = None) -> PartialStatistics | None:
     """The partial statistics of a label-list CSV read with pyarrow; ``None`` where the Python path must read it.
 
-    ``header``: the first non-blank row is ``sample,labels`` (skipped).
+    ``header``: the first non-blank row is ``sample,labels`` (skipped). ``span``: only the bytes
+    ``[start, end)`` (starting at a line); the file's record (sha256 of the whole file) comes
+    with the range that starts at 0, none with the others. The file is hashed on a second
+    thread while pyarrow parses.
 
     Examples
     --------
@@ -55,7 +60,7 @@ def arrow_csv_shard(path: Path, *, header: bool, chunk_size: int, labels: tuple[
         return None
     index = LabelIndex(path, labels)
     try:
-        return _read(path, header, chunk_size, index, delimiter, label_sep)
+        return _read(path, header, chunk_size, index, delimiter, label_sep, span)
     except (_Fallback, DataError):
         return None
     except Exception as exc:  # pyarrow's parse errors (ArrowInvalid and kin)
@@ -65,13 +70,17 @@ def arrow_csv_shard(path: Path, *, header: bool, chunk_size: int, labels: tuple[
 
 
 def _read(path: Path, header: bool, chunk_size: int, index: LabelIndex, delimiter: str,
-          label_sep: str) -> PartialStatistics:
+          label_sep: str, span: tuple[int, int] | None) -> PartialStatistics:
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
+    hasher = ThreadPoolExecutor(1)
+    record = hasher.submit(_record_without_nul, path, span)
+    hasher.shutdown(wait=False)
+    source: Any = path if span is None else io.BufferedReader(_Range(path, *span), BLOCK_BYTES)
     reader = pacsv.open_csv(
-        path, read_options=pacsv.ReadOptions(column_names=["sample", "labels"], block_size=BLOCK_BYTES),
+        source, read_options=pacsv.ReadOptions(column_names=["sample", "labels"], block_size=BLOCK_BYTES),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=True),
         convert_options=pacsv.ConvertOptions(column_types={"sample": pa.string(), "labels": pa.string()},
                                              strings_can_be_null=False, quoted_strings_can_be_null=False))
@@ -99,20 +108,55 @@ def _read(path: Path, header: bool, chunk_size: int, index: LabelIndex, delimite
     if h.size > 1 and (h[1:] == h[:-1]).any():
         raise _Fallback("a repeated sample id (or hash): the Python path names it")
     total = total if total is not None else PartialStatistics.empty_over(index.names)
-    return dataclasses.replace(total, files=(_record_without_nul(path),))
+    found = record.result()
+    return dataclasses.replace(total, files=(found,) if found is not None else ())
 
 
-def _record_without_nul(path: Path) -> dict[str, Any]:
-    """``file_record(path)``, from a pass that also looks for a NUL byte (the Python path names its line)."""
-    digest = hashlib.sha256()
+class _Range(io.RawIOBase):
+    """Bytes ``[start, end)`` of a file, as a readable stream."""
+
+    def __init__(self, path: Path, start: int, end: int) -> None:
+        self._handle = open(path, "rb")
+        self._handle.seek(start)
+        self._left = end - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        size = min(len(buffer), self._left)
+        if size <= 0:
+            return 0
+        got = self._handle.readinto(memoryview(buffer)[:size]) or 0
+        self._left -= got
+        return got
+
+    def close(self) -> None:
+        self._handle.close()
+        super().close()
+
+
+def _record_without_nul(path: Path, span: tuple[int, int] | None = None) -> dict[str, Any] | None:
+    """``file_record(path)`` (``None`` for a ``span`` not at 0), from a pass that also looks for a NUL byte in the span.
+
+    The Python path names a NUL byte's line, so one is a fallback.
+    """
+    start, end = span if span is not None else (0, None)
+    digest = hashlib.sha256() if start == 0 else None
     size = 0
     with open(path, "rb") as handle:
+        handle.seek(start)
         while block := handle.read(1 << 20):
-            if b"\x00" in block:
+            inside = block if end is None else block[:max(0, end - start - size)]
+            if b"\x00" in inside:
                 raise _Fallback("a NUL byte")
-            digest.update(block)
             size += len(block)
-    return {"path": str(path), "sha256": digest.hexdigest(), "bytes": size}
+            if digest is None:
+                if end is not None and start + size >= end:
+                    break
+                continue
+            digest.update(block)
+    return None if digest is None else {"path": str(path), "sha256": digest.hexdigest(), "bytes": size}
 
 
 def _add(total: PartialStatistics | None, part: PartialStatistics) -> PartialStatistics:
