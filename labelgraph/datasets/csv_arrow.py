@@ -187,6 +187,22 @@ def _pairs(batch: Any, index: LabelIndex, label_sep: str, hashes: array, pc: Any
     names = names.filter(keep)
     rows = rows[keep.to_numpy(zero_copy_only=False)]
     encoded = pc.dictionary_encode(names)
-    lookup = np.array([index.column(n, None) for n in encoded.dictionary.to_pylist()], dtype=np.int64)
+    dictionary = encoded.dictionary
+    # names already indexed are looked up in arrow; only new ones (in order of first appearance) go through Python
+    lookup = pc.index_in(dictionary, value_set=_known(index)).fill_null(-1).to_numpy(zero_copy_only=False)
+    lookup = lookup.astype(np.int64)
+    for k in np.flatnonzero(lookup < 0).tolist():
+        lookup[k] = index.column(dictionary[k].as_py(), None)
     cols = lookup[encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
     return num, rows, cols
+
+
+def _known(index: LabelIndex) -> Any:
+    """The index's names as an arrow array (cached on the index until it grows)."""
+    import pyarrow as pa
+
+    cached = getattr(index, "_arrow", None)
+    if cached is None or len(cached) != len(index.names):
+        cached = pa.array(index.names, type=pa.string())
+        index._arrow = cached  # type: ignore[attr-defined]
+    return cached
