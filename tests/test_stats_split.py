@@ -111,13 +111,19 @@ def test_duplicate_ids_are_checked_within_a_range(tmp_path, small_pieces):
         _count(path, 1)
 
 
-def test_a_file_with_quotes_or_one_hot_columns_stays_whole(tmp_path, small_pieces):
+def test_quoted_cells_split_unless_a_cell_spans_lines(tmp_path, small_pieces):
     rows = _rows(200, seed=13)
     quoted = tmp_path / "quoted.csv"
-    quoted.write_text("".join(f'"{sid}",{";".join(labels)}\n' for sid, labels in rows))
-    assert user_plan.byte_ranges(quoted, 4) == [str(quoted)]
-    plan, total = _count(quoted, 4)
-    assert plan.shards == (str(quoted),) and total.num_samples == 200
+    quoted.write_text("".join(f'"{sid}","{";".join(labels)}"\n' for sid, labels in rows))  # as pyarrow writes
+    names, n, M = _expected(rows)
+    plan, total = _count(quoted, 3)
+    assert len(plan.shards) == 3 and total.n.tolist() == n.tolist() and np.array_equal(total.M.toarray(), M)
+    spans = tmp_path / "spans.csv"  # a quoted line break: line starts are not row starts, the file stays whole
+    spans.write_text("".join(f'{sid},"{";".join(labels[:1])}\n{";".join(labels[1:])}"\n' for sid, labels in rows))
+    assert user_plan.byte_ranges(spans, 4) == [str(spans)]
+    escaped = tmp_path / "escaped.csv"  # a doubled quote inside a cell: not checked line by line, stays whole
+    escaped.write_text('a,"x""y"\n' * 100)
+    assert user_plan.byte_ranges(escaped, 2) == [str(escaped)]
     onehot = tmp_path / "onehot.csv"
     onehot.write_text("id,a,b\n" + "".join(f"s{i},{i % 2},1\n" for i in range(100)))
     assert _count(onehot, 4)[0].shards == (str(onehot),)

@@ -70,7 +70,7 @@ def plan_csv(path: str | os.PathLike[str], split: str | None = None, *, chunk_si
                              label_sep=label_sep)
     descriptions: list[Any] = [str(s) for s in shards]
     if pieces > 1 and not first.one_hot:
-        descriptions = [piece for s in shards for piece in byte_ranges(s, pieces)]
+        descriptions = [piece for s in shards for piece in byte_ranges(s, pieces, delimiter)]
     source = {"path": os.fspath(path), "dataset": name or dataset_tag(path), "split": split, "reader": "csv",
               "format": "one-hot" if first.one_hot else "label lists"}
     if len(shards) > 1:
@@ -105,11 +105,12 @@ def _labels_file(labels: LabelsArg) -> str | None:
     return os.fspath(labels) if isinstance(labels, (str, os.PathLike)) else None
 
 
-def byte_ranges(path: str | os.PathLike[str], pieces: int) -> list[Any]:
+def byte_ranges(path: str | os.PathLike[str], pieces: int, delimiter: str = ",") -> list[Any]:
     """``path`` as ``pieces`` shards ``(path, start, end)`` cut at line starts; ``[path]`` when it stays whole.
 
-    A file stays whole when a piece would be smaller than :data:`MIN_PIECE_BYTES` or when it
-    holds a double quote (a quoted cell may span lines, so a line start may not be a row start).
+    A file stays whole when a piece would be smaller than :data:`MIN_PIECE_BYTES` or when a
+    quoted cell might span lines (so a line start might not be a row start): quotes must
+    open cells and close them on the same line (:func:`_rows_are_lines`).
 
     Examples
     --------
@@ -122,17 +123,53 @@ def byte_ranges(path: str | os.PathLike[str], pieces: int) -> list[Any]:
     if pieces < 2 or size < 2 * MIN_PIECE_BYTES:
         return [str(path)]
     pieces = min(pieces, size // MIN_PIECE_BYTES)
+    if not _rows_are_lines(path, delimiter):
+        return [str(path)]
     cuts = [0]
     with open(path, "rb") as handle:
-        while block := handle.read(1 << 24):
-            if b'"' in block:
-                return [str(path)]
         for k in range(1, pieces):
             handle.seek(max(k * size // pieces - 1, cuts[-1]))
             handle.readline()  # to the start of the next line
             cuts.append(min(handle.tell(), size))
     cuts.append(size)
     return [(str(path), lo, hi) for lo, hi in zip(cuts[:-1], cuts[1:]) if hi > lo or lo == 0]
+
+
+def _rows_are_lines(path: str | os.PathLike[str], delimiter: str) -> bool:
+    """Whether every line of ``path`` is whole rows: on each line the double quotes alternate between
+    one that opens a cell (after the delimiter or at the line's start) and one that closes it (before
+    the delimiter or the line's end). No quote at all is the common case; ``""`` escapes and quoted
+    line breaks fail the test (the file then stays one shard)."""
+    import numpy as np
+
+    sep = ord(delimiter) if len(delimiter.encode()) == 1 else None
+    if sep is None:
+        return False
+    carry = b""
+    with open(path, "rb") as handle:
+        while True:
+            block = handle.read(1 << 24)
+            data = carry + block
+            end = len(data) if not block else data.rfind(b"\n") + 1
+            if block and end == 0:
+                carry = data
+                continue
+            lines, carry = data[:end], data[end:]
+            if lines.count(b'"'):
+                # the block starts at a line start, so quotes pair up in order: (open, close), (open, close) …
+                b = np.frombuffer(b"\n" + lines + b"\n", dtype=np.uint8)
+                q = np.flatnonzero(b == 34)
+                if q.size % 2:
+                    return False
+                before, after = b[q[0::2] - 1], b[q[1::2] + 1]
+                if not (((before == sep) | (before == 10)).all() and
+                        ((after == sep) | (after == 10) | (after == 13)).all()):
+                    return False
+                newlines = np.flatnonzero(b == 10)
+                if not np.array_equal(np.searchsorted(newlines, q[0::2]), np.searchsorted(newlines, q[1::2])):
+                    return False  # a pair with a line break inside: a cell spanning lines
+            if not block:
+                return True
 
 
 def _csv_shard(shard: str | tuple[str, int, int], *, chunk_size: int, labels: tuple[str, ...] | None, delimiter: str,
