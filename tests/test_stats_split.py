@@ -7,10 +7,12 @@ import scipy.sparse as sp
 
 import labelgraph.datasets.user_plan as user_plan
 from labelgraph import stats
+from labelgraph.datasets.csv_arrow import RangeNotRows, RowCheck
 from labelgraph.datasets.plan import plan_statistics
 from labelgraph.engines import map_reduce
 from labelgraph.errors import DataError
 from labelgraph.partial import PartialStatistics
+from labelgraph.statistics_sources import count_statistics
 
 
 def _rows(count: int, seed: int = 3) -> list[tuple[str, list[str]]]:
@@ -111,19 +113,28 @@ def test_duplicate_ids_are_checked_within_a_range(tmp_path, small_pieces):
         _count(path, 1)
 
 
-def test_quoted_cells_split_unless_a_cell_spans_lines(tmp_path, small_pieces):
+def test_quoted_cells_split_unless_a_cell_spans_lines(tmp_path, small_pieces, monkeypatch):
     rows = _rows(200, seed=13)
     quoted = tmp_path / "quoted.csv"
     quoted.write_text("".join(f'"{sid}","{";".join(labels)}"\n' for sid, labels in rows))  # as pyarrow writes
     names, n, M = _expected(rows)
     plan, total = _count(quoted, 3)
     assert len(plan.shards) == 3 and total.n.tolist() == n.tolist() and np.array_equal(total.M.toarray(), M)
-    spans = tmp_path / "spans.csv"  # a quoted line break: line starts are not row starts, the file stays whole
-    spans.write_text("".join(f'{sid},"{";".join(labels[:1])}\n{";".join(labels[1:])}"\n' for sid, labels in rows))
-    assert user_plan.byte_ranges(spans, 4) == [str(spans)]
-    escaped = tmp_path / "escaped.csv"  # a doubled quote inside a cell: not checked line by line, stays whole
-    escaped.write_text('a,"x""y"\n' * 100)
-    assert user_plan.byte_ranges(escaped, 2) == [str(escaped)]
+    for fast in (True, False):  # a quoted line break: the ranges refuse, the file is counted whole
+        monkeypatch.setattr(user_plan, "FAST_CSV", fast)
+        spans = tmp_path / "spans.csv"
+        spans.write_text("".join(f'{sid},"{";".join(labels[:1])}\n{";".join(labels[1:])}"\n' for sid, labels in rows))
+        plan = plan_statistics("csv", spans, chunk_size=7, pieces=3)
+        assert len(plan.shards) == 3
+        with pytest.raises(RangeNotRows, match="spans.csv: a quoted cell may span lines"):
+            map_reduce(plan.task, plan.shards)
+        total = count_statistics("csv", spans, engine="processes", workers=3)
+        whole = count_statistics("csv", spans)
+        assert total.labels == whole.labels and total.num_samples == whole.num_samples == len(rows)
+        assert total.n.tolist() == whole.n.tolist() and (total.matrix != whole.matrix).nnz == 0
+    check = RowCheck(",")
+    check.feed(b'a,"x""y"\n')  # a doubled quote inside a cell: not checked line by line, refused
+    assert not check.ok
     onehot = tmp_path / "onehot.csv"
     onehot.write_text("id,a,b\n" + "".join(f"s{i},{i % 2},1\n" for i in range(100)))
     assert _count(onehot, 4)[0].shards == (str(onehot),)

@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ..errors import DataError
+from ..errors import DataError, LabelGraphError
 from ..partial import PartialStatistics
 from .stream import LabelIndex
 
-__all__ = ["arrow_csv_shard", "BLOCK_BYTES"]
+__all__ = ["arrow_csv_shard", "BLOCK_BYTES", "RangeNotRows", "RowCheck"]
 
 #: Bytes pyarrow parses at once (its batches are then cut into ``chunk_size`` rows).
 BLOCK_BYTES = 1 << 22
@@ -32,6 +32,54 @@ BLOCK_BYTES = 1 << 22
 
 class _Fallback(Exception):
     """The fast path cannot reproduce the pure-Python reading of this shard."""
+
+
+class RangeNotRows(LabelGraphError):
+    """A byte range of a CSV holds a line that is not whole rows (a quoted cell may span lines): count the
+    file as one shard instead (:func:`labelgraph.statistics_sources.count_statistics` does)."""
+
+
+class RowCheck:
+    """Fed a file's bytes from a line start, block by block: whether every line is whole rows.
+
+    On each line the double quotes must alternate between one that opens a cell (after the
+    delimiter or at the line's start) and one that closes it (before the delimiter or the line's
+    end): then no quoted cell spans lines, and every line start is a row start.
+
+    Examples
+    --------
+    >>> check = RowCheck(",")
+    >>> check.feed(b'"a","b;c"\\nd,e\\n'); check.ok
+    True
+    >>> check.feed(b'f,"g\\nh"\\n'); check.ok
+    False
+    """
+
+    def __init__(self, delimiter: str) -> None:
+        self.sep = delimiter.encode()[0] if len(delimiter.encode()) == 1 else None
+        self.ok = self.sep is not None
+        self._carry = b""
+
+    def feed(self, block: bytes, last: bool = False) -> None:
+        """Check the complete lines of ``block`` (the rest waits for the next block, or ``last``)."""
+        if not self.ok:
+            return
+        data = self._carry + block
+        end = len(data) if last else data.rfind(b"\n") + 1
+        lines, self._carry = data[:end], data[end:]
+        if b'"' not in lines:
+            return
+        # from a line start the quotes pair up in order: (open, close), (open, close) …
+        b = np.frombuffer(b"\n" + lines + b"\n", dtype=np.uint8)
+        q = np.flatnonzero(b == 34)
+        if q.size % 2:
+            self.ok = False
+            return
+        before, after = b[q[0::2] - 1], b[q[1::2] + 1]
+        newlines = np.flatnonzero(b == 10)
+        self.ok = bool(((before == self.sep) | (before == 10)).all()
+                       and ((after == self.sep) | (after == 10) | (after == 13)).all()
+                       and np.array_equal(np.searchsorted(newlines, q[0::2]), np.searchsorted(newlines, q[1::2])))
 
 
 def arrow_csv_shard(path: Path, *, header: bool, chunk_size: int, labels: tuple[str, ...] | None, delimiter: str,
@@ -76,7 +124,7 @@ def _read(path: Path, header: bool, chunk_size: int, index: LabelIndex, delimite
     import pyarrow.csv as pacsv
 
     hasher = ThreadPoolExecutor(1)
-    record = hasher.submit(_record_without_nul, path, span)
+    record = hasher.submit(_record_without_nul, path, span, delimiter)
     hasher.shutdown(wait=False)
     source: Any = path if span is None else io.BufferedReader(_Range(path, *span), BLOCK_BYTES)
     reader = pacsv.open_csv(
@@ -136,26 +184,37 @@ class _Range(io.RawIOBase):
         super().close()
 
 
-def _record_without_nul(path: Path, span: tuple[int, int] | None = None) -> dict[str, Any] | None:
+def _record_without_nul(path: Path, span: tuple[int, int] | None = None,
+                        delimiter: str = ",") -> dict[str, Any] | None:
     """``file_record(path)`` (``None`` for a ``span`` not at 0), from a pass that also looks for a NUL byte in the span.
 
-    The Python path names a NUL byte's line, so one is a fallback.
+    The Python path names a NUL byte's line, so one is a fallback. A span's lines must be whole
+    rows (:class:`RowCheck`), else :class:`RangeNotRows`.
     """
     start, end = span if span is not None else (0, None)
     digest = hashlib.sha256() if start == 0 else None
+    check = RowCheck(delimiter) if span is not None else None
     size = 0
     with open(path, "rb") as handle:
         handle.seek(start)
-        while block := handle.read(1 << 20):
+        while block := handle.read(1 << 22):
             inside = block if end is None else block[:max(0, end - start - size)]
             if b"\x00" in inside:
                 raise _Fallback("a NUL byte")
+            if check is not None and inside:
+                check.feed(inside)
+                if not check.ok:
+                    raise RangeNotRows(f"{path}: a quoted cell may span lines; counted as one shard")
             size += len(block)
             if digest is None:
                 if end is not None and start + size >= end:
                     break
                 continue
             digest.update(block)
+    if check is not None:
+        check.feed(b"", last=True)
+        if not check.ok:
+            raise RangeNotRows(f"{path}: a quoted cell may span lines; counted as one shard")
     return None if digest is None else {"path": str(path), "sha256": digest.hexdigest(), "bytes": size}
 
 

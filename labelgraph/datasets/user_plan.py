@@ -14,7 +14,7 @@ from typing import Any
 
 from ..partial import PartialStatistics
 from ._common import data_error, file_record, require_file, resolve_labels
-from .csv_arrow import arrow_csv_shard
+from .csv_arrow import RangeNotRows, RowCheck, arrow_csv_shard
 from .plan import ShardPlan, dataset_tag, expand_shards
 from .stream import LabelIndex, count_stream
 from .user import LabelsArg, _check_one_hot_header, _csv_samples, _jsonl_samples
@@ -108,9 +108,9 @@ def _labels_file(labels: LabelsArg) -> str | None:
 def byte_ranges(path: str | os.PathLike[str], pieces: int, delimiter: str = ",") -> list[Any]:
     """``path`` as ``pieces`` shards ``(path, start, end)`` cut at line starts; ``[path]`` when it stays whole.
 
-    A file stays whole when a piece would be smaller than :data:`MIN_PIECE_BYTES` or when a
-    quoted cell might span lines (so a line start might not be a row start): quotes must
-    open cells and close them on the same line (:func:`_rows_are_lines`).
+    A file stays whole when a piece would be smaller than :data:`MIN_PIECE_BYTES`. Each range
+    checks that its lines are whole rows (no quoted cell spans lines) while it is read, and
+    raises :class:`~labelgraph.datasets.csv_arrow.RangeNotRows` when one may not be.
 
     Examples
     --------
@@ -123,8 +123,6 @@ def byte_ranges(path: str | os.PathLike[str], pieces: int, delimiter: str = ",")
     if pieces < 2 or size < 2 * MIN_PIECE_BYTES:
         return [str(path)]
     pieces = min(pieces, size // MIN_PIECE_BYTES)
-    if not _rows_are_lines(path, delimiter):
-        return [str(path)]
     cuts = [0]
     with open(path, "rb") as handle:
         for k in range(1, pieces):
@@ -133,43 +131,6 @@ def byte_ranges(path: str | os.PathLike[str], pieces: int, delimiter: str = ",")
             cuts.append(min(handle.tell(), size))
     cuts.append(size)
     return [(str(path), lo, hi) for lo, hi in zip(cuts[:-1], cuts[1:]) if hi > lo or lo == 0]
-
-
-def _rows_are_lines(path: str | os.PathLike[str], delimiter: str) -> bool:
-    """Whether every line of ``path`` is whole rows: on each line the double quotes alternate between
-    one that opens a cell (after the delimiter or at the line's start) and one that closes it (before
-    the delimiter or the line's end). No quote at all is the common case; ``""`` escapes and quoted
-    line breaks fail the test (the file then stays one shard)."""
-    import numpy as np
-
-    sep = ord(delimiter) if len(delimiter.encode()) == 1 else None
-    if sep is None:
-        return False
-    carry = b""
-    with open(path, "rb") as handle:
-        while True:
-            block = handle.read(1 << 24)
-            data = carry + block
-            end = len(data) if not block else data.rfind(b"\n") + 1
-            if block and end == 0:
-                carry = data
-                continue
-            lines, carry = data[:end], data[end:]
-            if lines.count(b'"'):
-                # the block starts at a line start, so quotes pair up in order: (open, close), (open, close) …
-                b = np.frombuffer(b"\n" + lines + b"\n", dtype=np.uint8)
-                q = np.flatnonzero(b == 34)
-                if q.size % 2:
-                    return False
-                before, after = b[q[0::2] - 1], b[q[1::2] + 1]
-                if not (((before == sep) | (before == 10)).all() and
-                        ((after == sep) | (after == 10) | (after == 13)).all()):
-                    return False
-                newlines = np.flatnonzero(b == 10)
-                if not np.array_equal(np.searchsorted(newlines, q[0::2]), np.searchsorted(newlines, q[1::2])):
-                    return False  # a pair with a line break inside: a cell spanning lines
-            if not block:
-                return True
 
 
 def _csv_shard(shard: str | tuple[str, int, int], *, chunk_size: int, labels: tuple[str, ...] | None, delimiter: str,
@@ -183,6 +144,8 @@ def _csv_shard(shard: str | tuple[str, int, int], *, chunk_size: int, labels: tu
         if fast is not None:
             return fast
     index = LabelIndex(path, layout.names if layout.one_hot else labels)
+    if span is not None:
+        _check_rows(path, start, end, delimiter)
     lines = None if span is None else _line_span(path, start, end)
 
     def samples() -> Any:
@@ -194,6 +157,18 @@ def _csv_shard(shard: str | tuple[str, int, int], *, chunk_size: int, labels: tu
 
     part = count_stream(path, samples, index, chunk_size)
     return part if start == 0 else dataclasses.replace(part, files=())
+
+
+def _check_rows(path: Path, start: int, end: int, delimiter: str) -> None:
+    check = RowCheck(delimiter)
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        left = end - start
+        while left > 0 and (block := handle.read(min(1 << 22, left))):
+            left -= len(block)
+            check.feed(block, last=left <= 0)
+            if not check.ok:
+                raise RangeNotRows(f"{path}: a quoted cell may span lines; counted as one shard")
 
 
 def _line_span(path: Path, start: int, end: int) -> tuple[int, int]:
