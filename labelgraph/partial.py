@@ -99,10 +99,11 @@ class PartialStatistics:
             a, b = self, other
         elif other.labels[:len(self.labels)] == self.labels:  # a reader's growing vocabulary: pad, no remap
             a, b = self._grow(len(other.labels), other.labels), other
-        else:
+        else:  # the union starts with this partial's labels: pad this one, re-index only the other
             known = set(self.labels)
             union = self.labels + tuple(x for x in other.labels if x not in known)
-            a, b = self._widen(union), other._widen(union)
+            a = self._grow(len(union), union) if len(union) > self.num_labels else self
+            b = other._widen(union)
         M = (a.M + b.M).tocsr()
         M.sort_indices()
         return PartialStatistics(a.labels, a.n + b.n, M.astype(np.int64, copy=False), a.num_samples + b.num_samples,
@@ -124,16 +125,24 @@ class PartialStatistics:
         c = len(labels)
         n = np.zeros(c, dtype=np.int64)
         n[idx] = self.n
-        # rows in their new order (a row gather, O(nnz)), columns renamed, then each row's columns sorted
-        order = np.argsort(idx, kind="stable")
-        rows = self.M[order] if self.M.nnz else self.M
+        if not self.M.nnz:
+            return PartialStatistics(labels, n, sp.csr_matrix((c, c), dtype=np.int64), self.num_samples, self.empty,
+                                     self.files)
+        # Row i moves to idx[i] and every column is renamed: as a CSC matrix the renamed arrays are the
+        # transpose with rows renamed, and converting it to CSR sorts each row's columns in one O(nnz) pass
+        # (no per-row sort); M is symmetric, so that CSR is the re-indexed M itself.
         counts = np.zeros(c, dtype=np.int64)
-        counts[idx[order]] = np.diff(rows.indptr) if self.M.nnz else 0
-        indptr = np.concatenate([[0], np.cumsum(counts)])
-        M = sp.csr_matrix((rows.data, idx[rows.indices], indptr), shape=(c, c), dtype=np.int64)
-        M.has_sorted_indices = False
-        M.sort_indices()
-        return PartialStatistics(labels, n, M, self.num_samples, self.empty, self.files)
+        counts[idx] = np.diff(self.M.indptr)
+        indptr = np.zeros(c + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        order = np.argsort(idx, kind="stable")
+        starts = self.M.indptr[order]
+        lengths = counts[idx[order]]
+        gather = np.repeat(starts - indptr[:-1][idx[order]], lengths) + np.arange(self.M.nnz)
+        rows = sp.csc_matrix((self.M.data[gather], idx[self.M.indices[gather]], indptr), shape=(c, c))
+        M = rows.tocsr()
+        M.sort_indices()  # a no-op check: the conversion sorted them
+        return PartialStatistics(labels, n, M.astype(np.int64, copy=False), self.num_samples, self.empty, self.files)
 
     def reorder(self, labels: Sequence[str]) -> "PartialStatistics":
         """The same counts with columns in the order ``labels``.

@@ -106,12 +106,21 @@ def count_statistics(dataset: str, path: str | Path, options: dict[str, Any] | N
     (('cat', 'dog'), [1, 2], 2)
     """
     from .assemble.statistics import partial_statistics
+    from .datasets.csv_arrow import RangeNotRows
     from .datasets.plan import plan_statistics
-    from .engines import map_reduce
+    from .engines import choose_engine, map_reduce
+    from .engines.pool import default_workers
 
-    plan = plan_statistics(dataset, path, chunk_size=chunk_size, **(options or {}))
-    total = map_reduce(plan.task, plan.shards, engine=engine, workers=workers, scheduler=scheduler,
-                       timeout=timeout)
+    chosen = choose_engine(engine, workers, scheduler)
+    pieces = 1 if chosen == "serial" else (workers or (default_workers() if chosen == "processes" else 2))
+    plan = plan_statistics(dataset, path, chunk_size=chunk_size, pieces=pieces, **(options or {}))
+    try:
+        total = map_reduce(plan.task, plan.shards, engine=engine, workers=workers, scheduler=scheduler,
+                           timeout=timeout)
+    except RangeNotRows:  # a CSV cut into byte ranges may have a quoted cell across a cut: whole files
+        plan = plan_statistics(dataset, path, chunk_size=chunk_size, **(options or {}))
+        total = map_reduce(plan.task, plan.shards, engine=engine, workers=workers, scheduler=scheduler,
+                           timeout=timeout)
     return partial_statistics(plan.finish(total), plan.source)
 
 

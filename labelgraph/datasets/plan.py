@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import glob
 import importlib
+import inspect
 import os
 import re
 from dataclasses import dataclass, field
@@ -82,12 +83,14 @@ class ShardPlan:
         return self.finish(sum_partials(mapper(self.task, self.shards)))
 
 
-def plan_statistics(name: str, path: str | os.PathLike[str], *, chunk_size: int | None = None,
+def plan_statistics(name: str, path: str | os.PathLike[str], *, chunk_size: int | None = None, pieces: int = 1,
                     **options: Any) -> ShardPlan:
     """The :class:`ShardPlan` of dataset ``name`` at ``path`` (a file, folder, or glob for the streaming readers).
 
     ``options`` are the reader's (as for :func:`~labelgraph.datasets.read_dataset`);
-    ``chunk_size`` is the number of rows counted at once (default :data:`DEFAULT_CHUNK_SIZE`).
+    ``chunk_size`` is the number of rows counted at once (default :data:`DEFAULT_CHUNK_SIZE`);
+    ``pieces``, the workers that will share the plan: a reader that can cut a large file into
+    byte ranges (``csv``) makes that many shards of it.
 
     Examples
     --------
@@ -110,6 +113,8 @@ def plan_statistics(name: str, path: str | os.PathLike[str], *, chunk_size: int 
         return whole_file_plan(reader.load_reader()(Path(path), **options), size)
     module, func = reader.plan.split(":")
     planner = getattr(importlib.import_module(f"labelgraph.datasets.{module}"), func)
+    if pieces > 1 and "pieces" in inspect.signature(planner).parameters:
+        options = {**options, "pieces": int(pieces)}
     return planner(path, chunk_size=size, **options)
 
 

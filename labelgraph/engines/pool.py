@@ -1,10 +1,10 @@
-"""The ``processes`` engine: a process pool on this machine, partials added in shard order."""
+"""The ``processes`` engine: a process pool on this machine, each worker summing a run of neighbouring shards."""
 from __future__ import annotations
 
 import multiprocessing
 import os
 import sys
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from typing import Any, Callable, Sequence
 
 from ..partial import PartialStatistics
@@ -31,9 +31,11 @@ def pool_map_reduce(task: Callable[[Any], PartialStatistics], shards: Sequence[A
                     workers: int | None = None) -> PartialStatistics:
     """``task`` over ``shards`` in ``workers`` processes; the sum in shard order.
 
-    At most ``2 × workers`` shards are in flight and a finished partial waits only for
-    the shards before it, so memory holds a few partials plus the running sum. Workers
-    are spawned (fresh interpreters): a fork of a process that runs threads is not safe.
+    The shards are cut into ``workers`` runs of neighbours (``s0 s1 s2 | s3 s4 s5 | …``);
+    each worker counts one run and adds its partials up itself, so only one partial per
+    worker travels back and this process adds ``workers`` of them, in run order (labels
+    keep their order of first appearance over the shards). Workers are spawned (fresh
+    interpreters): a fork of a process that runs threads is not safe.
 
     Examples
     --------
@@ -43,38 +45,53 @@ def pool_map_reduce(task: Callable[[Any], PartialStatistics], shards: Sequence[A
     [2, 2]
     """
     workers = workers or default_workers()
-    ctx = multiprocessing.get_context("spawn")
-    total: PartialStatistics | None = None
-    done: dict[int, PartialStatistics] = {}
-    pending: dict[Future[PartialStatistics], int] = {}
-    upcoming = iter(enumerate(shards))
-    next_index = 0
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        try:
-            while True:
-                while len(pending) + len(done) < 2 * workers:
-                    item = next(upcoming, None)
-                    if item is None:
-                        break
-                    pending[pool.submit(run_shard, task, item[0], item[1])] = item[0]
-                if not pending:
-                    break
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in sorted(finished, key=pending.__getitem__):
-                    index = pending.pop(future)
-                    done[index] = _result(future)
-                while next_index in done:
-                    part = done.pop(next_index)
-                    total = part if total is None else total + part
-                    next_index += 1
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
-    if total is None:
+    shards = list(shards)
+    if not shards:
         from ..errors import DataError
 
         raise DataError("no statistics to add up: no shard was read")
+    runs = [run for run in _runs(len(shards), workers)]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=len(runs), mp_context=ctx) as pool:
+        futures = [pool.submit(_sum_run, task, [(i, shards[i]) for i in run]) for run in runs]
+        try:
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            failed = [f for f in futures if f in done and f.exception() is not None]
+            if failed:  # the first failing run in shard order names its shard
+                _result(failed[0])
+            total = _result(futures[0])
+            for future in futures[1:]:
+                total = total + _result(future)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+    return total
+
+
+def _runs(count: int, parts: int) -> list[range]:
+    """``range(count)`` cut into at most ``parts`` runs of neighbours, of sizes differing by one at most.
+
+    Examples
+    --------
+    >>> [list(r) for r in _runs(5, 2)]
+    [[0, 1, 2], [3, 4]]
+    """
+    parts = max(1, min(parts, count))
+    size, extra = divmod(count, parts)
+    bounds = [0]
+    for k in range(parts):
+        bounds.append(bounds[-1] + size + (k < extra))
+    return [range(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
+
+
+def _sum_run(task: Callable[[Any], PartialStatistics], run: list[tuple[int, Any]]) -> PartialStatistics:
+    """The sum of ``task`` over a run of shards, in order (in a worker)."""
+    total: PartialStatistics | None = None
+    for index, shard in run:
+        part = run_shard(task, index, shard)
+        total = part if total is None else total + part
+    assert total is not None
     return total
 
 

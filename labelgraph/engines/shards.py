@@ -40,7 +40,8 @@ def run_shard(task: Callable[[Any], Any], index: int, shard: Any, *, in_process:
     A labelgraph error keeps its class (and exit code), prefixed by the shard unless it
     names it already; an operating-system error naming its file and ``MemoryError`` pass
     unchanged. Anything else becomes a :class:`ShardError` — in a worker process only
-    (``in_process=False``): in this process the CLI's own mapping of it still applies.
+    (``in_process=False``): in this process the CLI's own mapping of it still applies. A worker
+    (``in_process=False``) counts on one thread (:data:`labelgraph.stats.PRODUCT_THREADS`).
 
     Examples
     --------
@@ -53,6 +54,10 @@ def run_shard(task: Callable[[Any], Any], index: int, shard: Any, *, in_process:
     ...
     labelgraph.engines.shards.ShardError: part-2.csv: ValueError: bad row 4
     """
+    if not in_process:  # a worker of an engine: its sibling workers use the other cores
+        from .. import stats
+
+        stats.PRODUCT_THREADS = 1
     try:
         return task(shard)
     except LabelGraphError as exc:
