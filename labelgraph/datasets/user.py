@@ -36,6 +36,7 @@ from ..errors import ConfigError
 from ..labelset import LabelSet
 from ._common import (MAX_LINE_BYTES, build_labelset, check_label, data_error, file_record, raw_lines,
                       require_file, resolve_labels, text_lines)
+from .stream import LabelIndex
 
 __all__ = ["read_csv", "read_jsonl", "read_labelmatrix"]
 
@@ -55,27 +56,17 @@ def _source(path: Path, reader: str, name: str | None, split: str | None, labels
     return src
 
 
-class _Collector:
-    """Label names → columns, for readers whose label list may be fixed or open."""
+class _Collector(LabelIndex):
+    """Label names → columns (:class:`LabelIndex`) and the (row, column) pairs of a whole file."""
 
     def __init__(self, path: Path, labels: LabelsArg) -> None:
-        self.path = path
-        self.fixed = labels is not None
-        self.names: list[str] = list(resolve_labels(labels)) if labels is not None else []
-        self.index = {n: i for i, n in enumerate(self.names)}
+        super().__init__(path, resolve_labels(labels) if labels is not None else None)
         self.rows: list[int] = []
         self.cols: list[int] = []
 
     def add(self, row: int, name: str, lineno: int) -> None:
-        col = self.index.get(name)
-        if col is None:
-            check_label(self.path, name, lineno)
-            if self.fixed:
-                raise data_error(self.path, f"label {name!r} is not in the label list", lineno)
-            col = self.index[name] = len(self.names)
-            self.names.append(name)
         self.rows.append(row)
-        self.cols.append(col)
+        self.cols.append(self.column(name, lineno))
 
     def finish(self, sample_ids: list[str], source: dict[str, Any]) -> LabelSet:
         if self.fixed:
