@@ -31,3 +31,13 @@ def shared_data() -> Path:
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test gets its own LABELGRAPH_HOME (cache, stores), never the user's."""
     monkeypatch.setenv("LABELGRAPH_HOME", str(tmp_path_factory.mktemp("home")))
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Two cores shared by many processes: one torch thread trains the small heads many times faster than two."""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

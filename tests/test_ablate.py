@@ -23,13 +23,7 @@ ARMS = ["linear", "identity", "binary", "shuffled", "random", "learned"]
 FAST = dict(backbone="features", hidden=32, batch_size=128, epochs=2, lr=0.1, workers=0, device="cpu")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Two cores shared by many processes: one torch thread is many times faster here than two."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -18,13 +18,7 @@ from labelgraph.train.config import TrainConfig  # noqa: E402
 from tests.conftest import ROOT, require_shared  # noqa: E402
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Two cores shared by many processes: one torch thread is many times faster here than two."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
