@@ -374,8 +374,12 @@ def oversmoothing(matrix: Any, embeddings: Any, ks: Sequence[int] = (2, 4)) -> d
     return out
 
 
-def graph_measures(matrix: Any, embeddings: Any | None = None, ks: Sequence[int] = (2, 4)) -> dict[str, Any]:
+def graph_measures(matrix: Any, embeddings: Any | None = None, ks: Sequence[int] = (2, 4), *,
+                   structure: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every sweep measure of one C × C matrix (definitions in the module docstring).
+
+    ``structure``: the :func:`structure_measures` of ``matrix`` when the caller already
+    has them (a sweep whose settings share an edge set); they are copied, not recomputed.
 
     Examples
     --------
@@ -383,7 +387,7 @@ def graph_measures(matrix: Any, embeddings: Any | None = None, ks: Sequence[int]
     >>> m["num_edges"], m["components"], round(m["spectral_gap"], 6)
     (2, 2, 0.0)
     """
-    row = structure_measures(matrix)
+    row = dict(structure) if structure is not None else structure_measures(matrix)
     row["spectral_gap"] = spectral_gap(matrix)
     note_unmeasured(row)
     if embeddings is not None:

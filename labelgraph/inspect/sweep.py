@@ -48,7 +48,7 @@ from ..errors import ArtifactError, ConfigError
 from ..assemble.graphs import STATISTICAL_KINDS, build_graph, check_param, graph_filename, ks_variant
 from ..assemble.ks import align_to_labels, ks_meta, statistical_adjacency
 from ..graphs.ks import PRESETS, blend, check_tau, self_weight, threshold
-from ..graphs.measures import graph_measures, note_unmeasured, oversmoothing, spectral_gap, structure_measures
+from ..graphs.measures import graph_measures, oversmoothing, spectral_gap, structure_measures
 from ..graphs.normalize import symmetric_normalize
 from ..graphs.sparsify import check_min_count, check_top_k
 from ..graphs.statistical import check_unit
@@ -382,17 +382,12 @@ def _sweep_ks(stats: Artifact, knowledge: Artifact, axes: Mapping[str, tuple[flo
                 A_KS_hat = symmetric_normalize(self_weight(A_tau, eta))
                 # For 0 < η < 1 every label keeps a self loop, so the edges of Â_KS are those of A_τ.
                 if eta == 0.0:
-                    row = dict(empty)
+                    structure: dict[str, Any] | None = empty
                 elif eta < 1.0:
-                    shared = shared or structure_measures(A_tau)
-                    row = dict(shared)
+                    structure = shared = shared or structure_measures(A_tau)
                 else:
-                    row = structure_measures(A_KS_hat)
-                row["spectral_gap"] = spectral_gap(A_KS_hat)
-                note_unmeasured(row)
-                if E is not None:
-                    for k, value in oversmoothing(A_KS_hat, E, ks).items():
-                        row[f"oversmoothing_k{k}"] = value
+                    structure = None
+                row = graph_measures(A_KS_hat, E, ks, structure=structure)
                 params = {"lam": lam, "tau": tau, "eta": eta}
                 if out_dir is not None:
                     meta = ks_meta(stats, knowledge, params, fixed["stat_graph"], fixed["stat_tau"],
