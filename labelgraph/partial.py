@@ -97,20 +97,19 @@ class PartialStatistics:
             return NotImplemented
         if other.labels == self.labels:
             a, b = self, other
-        elif other.labels[:len(self.labels)] == self.labels:  # a reader's growing vocabulary: pad, no remap
-            a, b = self._grow(len(other.labels), other.labels), other
-        else:  # the union starts with this partial's labels: pad this one, re-index only the other
+        else:  # the union starts with this partial's labels: pad this one, re-index the other only if needed
             known = set(self.labels)
             union = self.labels + tuple(x for x in other.labels if x not in known)
-            a = self._grow(len(union), union) if len(union) > self.num_labels else self
-            b = other._widen(union)
+            a = self._grow(union) if len(union) > self.num_labels else self
+            b = other if other.labels == union else other._widen(union)   # a growing vocabulary: no re-index
         M = (a.M + b.M).tocsr()
         M.sort_indices()
         return PartialStatistics(a.labels, a.n + b.n, M.astype(np.int64, copy=False), a.num_samples + b.num_samples,
                                  a.empty + b.empty, a.files + b.files)
 
-    def _grow(self, c: int, labels: tuple[str, ...]) -> "PartialStatistics":
+    def _grow(self, labels: tuple[str, ...]) -> "PartialStatistics":
         """The same counts over ``labels``, whose first columns are this partial's labels."""
+        c = len(labels)
         n = np.zeros(c, dtype=np.int64)
         n[:self.num_labels] = self.n
         M = sp.csr_matrix((self.M.data, self.M.indices,
