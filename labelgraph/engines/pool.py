@@ -7,7 +7,7 @@ import sys
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from typing import Any, Callable, Sequence
 
-from ..partial import PartialStatistics
+from ..partial import PartialStatistics, sum_partials
 from .shards import run_shard
 
 __all__ = ["default_workers", "pool_map_reduce"]
@@ -87,12 +87,7 @@ def _runs(count: int, parts: int) -> list[range]:
 
 def _sum_run(task: Callable[[Any], PartialStatistics], run: list[tuple[int, Any]]) -> PartialStatistics:
     """The sum of ``task`` over a run of shards, in order (in a worker)."""
-    total: PartialStatistics | None = None
-    for index, shard in run:
-        part = run_shard(task, index, shard)
-        total = part if total is None else total + part
-    assert total is not None
-    return total
+    return sum_partials(run_shard(task, index, shard) for index, shard in run)
 
 
 def _result(future: Future[PartialStatistics]) -> PartialStatistics:
