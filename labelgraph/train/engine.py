@@ -284,9 +284,6 @@ def maybe_compile(module: nn.Module, enabled: bool, backend: str = "inductor") -
 
 
 # -- one epoch ------------------------------------------------------------------------------------
-_to_device = batch_to_device
-
-
 def _worker_error(exc: BaseException) -> BaseException:
     """A DataLoader worker's exception re-raised in the main process carries the worker's traceback
     in its message; keep only the error's own line (and its class)."""
@@ -370,7 +367,7 @@ def _run_eval(setup: _Setup, forward: Callable, loader: torch.utils.data.DataLoa
     scores, targets, indices = [], [], []
     with torch.inference_mode():
         for x, y, idx in _batches(loader):
-            x = _to_device(x, device, setup.channels_last)
+            x = batch_to_device(x, device, setup.channels_last)
             with torch.autocast(device.type, dtype=setup.amp_dtype or torch.float32,
                                 enabled=setup.amp_dtype is not None):
                 logits = forward(x)
@@ -408,7 +405,7 @@ def _train_epoch(setup: _Setup, forward: Callable, ddp_module: nn.Module | None,
     criterion = setup.extra.get("loss") or BCELoss()
     train_mask = setup.extra.get("train_mask")
     for step, (x, y, idx) in enumerate(_batches(loader)):
-        x = _to_device(x, device, setup.channels_last)
+        x = batch_to_device(x, device, setup.channels_last)
         y = y.to(device, non_blocking=True).float()
         rows = None if train_mask is None else train_mask[torch.as_tensor(idx, device=train_mask.device)]
         y, weight = difficult_targets(y, rows, cfg.difficult)
