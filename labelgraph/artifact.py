@@ -146,8 +146,9 @@ _NPZ_DATE = (1980, 1, 1, 0, 0, 0)
 def npz_bytes(arrays: Mapping[str, np.ndarray], compresslevel: int | None = None) -> bytes:
     """The ``.npz`` of ``arrays``, as ``np.savez_compressed`` writes it but at zlib ``compresslevel``.
 
-    By default level 6 (numpy's) below :data:`NPZ_LARGE` bytes of arrays and
-    :data:`NPZ_FAST_LEVEL` (1) from there on.
+    By default level 6 (numpy's) below :data:`NPZ_LARGE` bytes of arrays; from there on
+    level :data:`NPZ_FAST_LEVEL` (1), deflated in blocks on threads by
+    :func:`labelgraph._npz.zip_npz` (one deflate stream a member, as any unzip reads it).
 
     A zip of ``<name>.npy`` members (deflated, fixed timestamps, no pickle), so
     ``numpy.load(allow_pickle=False)`` and ``scipy.sparse.load_npz`` read it, and the
@@ -165,8 +166,16 @@ def npz_bytes(arrays: Mapping[str, np.ndarray], compresslevel: int | None = None
     from numpy.lib import format as npy_format
 
     if compresslevel is None:
-        large = sum(np.asanyarray(v).nbytes for v in arrays.values()) >= NPZ_LARGE
-        compresslevel = NPZ_FAST_LEVEL if large else 6
+        if sum(np.asanyarray(v).nbytes for v in arrays.values()) >= NPZ_LARGE:
+            from ._npz import Zip64Needed, zip_npz
+
+            try:
+                return zip_npz(arrays, NPZ_FAST_LEVEL)
+            except Zip64Needed:  # over 4 GiB: zipfile writes the ZIP64 records
+                pass
+            compresslevel = NPZ_FAST_LEVEL
+        else:
+            compresslevel = 6
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         for name, value in arrays.items():
@@ -189,11 +198,11 @@ def content_hash(arrays: Mapping[str, np.ndarray]) -> str:
     """
     digest = hashlib.sha256()
     for name in sorted(arrays):
-        arr = np.ascontiguousarray(arrays[name])
+        arr = np.ascontiguousarray(arrays[name])  # (a 0-d array hashes as shape (1,), as it always has)
         digest.update(name.encode())
         digest.update(str(arr.dtype.str).encode())
         digest.update(repr(arr.shape).encode())
-        digest.update(arr.tobytes())
+        digest.update(arr.data)  # the bytes, not copied
     return digest.hexdigest()
 
 

@@ -7,11 +7,14 @@ with :meth:`PartialStatistics.of` and adds them up; peak memory is one chunk plu
 whole matrix at once (:func:`labelgraph.stats.cooccurrence_counts`).
 
 Partials whose label vocabularies differ (label names discovered shard by shard) add
-up over the union of their labels, in order of first appearance; :meth:`PartialStatistics.reorder`
-puts them in the reader's final order.
+up over the union of their labels: in sorted order when both are in sorted order
+(``sorted_labels``, as the streaming readers make them: then re-indexing keeps every row's
+columns in order and costs one O(nnz) pass), else in order of first appearance;
+:meth:`PartialStatistics.reorder` puts them in the reader's final order.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -36,6 +39,7 @@ class PartialStatistics:
     num_samples : int, samples seen (with or without a label)
     empty : int, samples seen that carry no label
     files : tuple of dict, provenance of the chunks (path, sha256 …), in the order added
+    sorted_labels : bool, ``labels`` are in sorted order and a sum with another such partial keeps them so
 
     Examples
     --------
@@ -47,6 +51,9 @@ class PartialStatistics:
     >>> c = PartialStatistics.of([[1, 1]], ["dog", "bird"])      # another vocabulary: the union
     >>> (a + c).labels, (a + c).n.tolist()
     (('cat', 'dog', 'bird'), [2, 2, 1])
+    >>> s = PartialStatistics.of([[1, 1]], ["dog", "bird"], sort=True)  # sorted partials: a sorted union
+    >>> s.labels, (a.sorted() + s).labels
+    (('bird', 'dog'), ('bird', 'cat', 'dog'))
     """
 
     labels: tuple[str, ...]
@@ -55,37 +62,65 @@ class PartialStatistics:
     num_samples: int
     empty: int = 0
     files: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    sorted_labels: bool = False
 
     @classmethod
-    def of(cls, Y: Any, labels: Sequence[str], files: Sequence[dict[str, Any]] = ()) -> "PartialStatistics":
+    def of(cls, Y: Any, labels: Sequence[str], files: Sequence[dict[str, Any]] = (), *,
+           sort: bool = False) -> "PartialStatistics":
         """The statistics of one chunk: a 0/1 ``N_chunk × C`` matrix (dense or sparse) over ``labels``.
+
+        ``sort``: put the labels in sorted order (the columns of ``Y`` renamed before counting).
 
         Examples
         --------
         >>> p = PartialStatistics.of([[1, 0, 1], [0, 0, 0]], ["a", "b", "c"])
         >>> p.n.tolist(), p.num_samples, p.empty
         ([1, 0, 1], 2, 1)
+        >>> q = PartialStatistics.of([[1, 0, 1]], ["c", "b", "a"], sort=True)
+        >>> q.labels, q.n.tolist(), q.sorted_labels
+        (('a', 'b', 'c'), [1, 0, 1], True)
         """
         Yc = Y if sp.issparse(Y) else sp.csr_matrix(np.asarray(Y))
         Yc = sp.csr_matrix(Yc)
         if Yc.shape[1] != len(labels):
             raise DataError(f"a chunk has {Yc.shape[1]} label columns for {len(labels)} label names")
+        labels = tuple(labels)
+        if sort:
+            order = sorted(range(len(labels)), key=labels.__getitem__)
+            if order != list(range(len(labels))):
+                rename = np.empty(len(labels), dtype=Yc.indices.dtype)
+                rename[order] = np.arange(len(labels), dtype=Yc.indices.dtype)
+                Yc = sp.csr_matrix((Yc.data, rename[Yc.indices], Yc.indptr), shape=Yc.shape)
+                labels = tuple(labels[k] for k in order)
         n, M = cooccurrence_counts(Yc)
         Yc.eliminate_zeros()
         empty = int(Yc.shape[0] - np.count_nonzero(np.diff(Yc.indptr)))
-        return cls(tuple(labels), n, M, int(Yc.shape[0]), empty, tuple(files))
+        return cls(labels, n, M, int(Yc.shape[0]), empty, tuple(files), sort)
 
     @classmethod
-    def empty_over(cls, labels: Sequence[str]) -> "PartialStatistics":
-        """No samples yet, over ``labels``: the starting value of a sum.
+    def empty_over(cls, labels: Sequence[str], *, sort: bool = False) -> "PartialStatistics":
+        """No samples yet, over ``labels`` (in sorted order with ``sort``): the starting value of a sum.
 
         Examples
         --------
         >>> PartialStatistics.empty_over(["a", "b"]).n.tolist()
         [0, 0]
         """
+        labels = tuple(sorted(labels)) if sort else tuple(labels)
         c = len(labels)
-        return cls(tuple(labels), np.zeros(c, dtype=np.int64), sp.csr_matrix((c, c), dtype=np.int64), 0, 0, ())
+        return cls(labels, np.zeros(c, dtype=np.int64), sp.csr_matrix((c, c), dtype=np.int64), 0, 0, (), sort)
+
+    def sorted(self) -> "PartialStatistics":
+        """The same counts with the labels in sorted order (``sorted_labels`` set).
+
+        Examples
+        --------
+        >>> PartialStatistics.of([[1, 0]], ["b", "a"]).sorted().labels
+        ('a', 'b')
+        """
+        if self.sorted_labels:
+            return self
+        return dataclasses.replace(self.reorder(sorted(self.labels)), sorted_labels=True)
 
     @property
     def num_labels(self) -> int:
@@ -95,8 +130,12 @@ class PartialStatistics:
     def __add__(self, other: "PartialStatistics") -> "PartialStatistics":
         if not isinstance(other, PartialStatistics):
             return NotImplemented
+        both_sorted = self.sorted_labels and other.sorted_labels
         if other.labels == self.labels:
             a, b = self, other
+        elif both_sorted:  # a sorted union: both sides re-index in one order-keeping pass
+            union = tuple(sorted(set(self.labels).union(other.labels)))
+            a, b = self._widen(union), other._widen(union)
         else:  # the union starts with this partial's labels: pad this one, re-index the other only if needed
             known = set(self.labels)
             union = self.labels + tuple(x for x in other.labels if x not in known)
@@ -105,7 +144,7 @@ class PartialStatistics:
         M = (a.M + b.M).tocsr()
         M.sort_indices()
         return PartialStatistics(a.labels, a.n + b.n, M.astype(np.int64, copy=False), a.num_samples + b.num_samples,
-                                 a.empty + b.empty, a.files + b.files)
+                                 a.empty + b.empty, a.files + b.files, both_sorted)
 
     def _grow(self, labels: tuple[str, ...]) -> "PartialStatistics":
         """The same counts over ``labels``, whose first columns are this partial's labels."""
@@ -115,7 +154,7 @@ class PartialStatistics:
         M = sp.csr_matrix((self.M.data, self.M.indices,
                            np.concatenate([self.M.indptr, np.full(c - self.num_labels, self.M.indptr[-1])])),
                           shape=(c, c))
-        return PartialStatistics(labels, n, M, self.num_samples, self.empty, self.files)
+        return PartialStatistics(labels, n, M, self.num_samples, self.empty, self.files, self.sorted_labels)
 
     def _widen(self, labels: tuple[str, ...]) -> "PartialStatistics":
         """The same counts over ``labels`` (a superset, any order); missing labels count zero."""
@@ -124,9 +163,18 @@ class PartialStatistics:
         c = len(labels)
         n = np.zeros(c, dtype=np.int64)
         n[idx] = self.n
+        keep_sorted = self.sorted_labels and list(labels) == sorted(labels)
         if not self.M.nnz:
             return PartialStatistics(labels, n, sp.csr_matrix((c, c), dtype=np.int64), self.num_samples, self.empty,
-                                     self.files)
+                                     self.files, keep_sorted)
+        if idx.size < 2 or bool((idx[1:] > idx[:-1]).all()):  # order kept: rows spread out, columns renamed
+            counts = np.zeros(c, dtype=np.int64)
+            counts[idx] = np.diff(self.M.indptr)
+            indptr = np.zeros(c + 1, dtype=self.M.indptr.dtype)
+            np.cumsum(counts, out=indptr[1:])
+            M = sp.csr_matrix((self.M.data, idx.astype(self.M.indices.dtype)[self.M.indices], indptr), shape=(c, c))
+            M.has_sorted_indices = True
+            return PartialStatistics(labels, n, M, self.num_samples, self.empty, self.files, keep_sorted)
         # Row i moves to idx[i] and every column is renamed: as a CSC matrix the renamed arrays are the
         # transpose with rows renamed, and converting it to CSR sorts each row's columns in one O(nnz) pass
         # (no per-row sort); M is symmetric, so that CSR is the re-indexed M itself.
@@ -141,7 +189,8 @@ class PartialStatistics:
         rows = sp.csc_matrix((self.M.data[gather], idx[self.M.indices[gather]], indptr), shape=(c, c))
         M = rows.tocsr()
         M.sort_indices()  # a no-op check: the conversion sorted them
-        return PartialStatistics(labels, n, M.astype(np.int64, copy=False), self.num_samples, self.empty, self.files)
+        return PartialStatistics(labels, n, M.astype(np.int64, copy=False), self.num_samples, self.empty, self.files,
+                                 keep_sorted)
 
     def reorder(self, labels: Sequence[str]) -> "PartialStatistics":
         """The same counts with columns in the order ``labels``.

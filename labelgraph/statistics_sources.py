@@ -115,12 +115,10 @@ def count_statistics(dataset: str, path: str | Path, options: dict[str, Any] | N
     pieces = 1 if chosen == "serial" else (workers or (default_workers() if chosen == "processes" else 2))
     plan = plan_statistics(dataset, path, chunk_size=chunk_size, pieces=pieces, **(options or {}))
     try:
-        total = map_reduce(plan.task, plan.shards, engine=engine, workers=workers, scheduler=scheduler,
-                           timeout=timeout)
+        total = map_reduce(*plan.work(pieces), engine=engine, workers=workers, scheduler=scheduler, timeout=timeout)
     except RangeNotRows:  # a CSV cut into byte ranges may have a quoted cell across a cut: whole files
         plan = plan_statistics(dataset, path, chunk_size=chunk_size, **(options or {}))
-        total = map_reduce(plan.task, plan.shards, engine=engine, workers=workers, scheduler=scheduler,
-                           timeout=timeout)
+        total = map_reduce(*plan.work(pieces), engine=engine, workers=workers, scheduler=scheduler, timeout=timeout)
     return partial_statistics(plan.finish(total), plan.source)
 
 

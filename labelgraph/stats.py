@@ -57,12 +57,7 @@ def cooccurrence_counts(Y: Any) -> tuple[np.ndarray, sp.csr_matrix]:
     # int32 products are exact up to 2^31 samples per pair; the result is widened to int64 below.
     Yb = sp.csr_matrix((np.ones(Yb.nnz, dtype=np.int32), Yb.indices, Yb.indptr), shape=Yb.shape)
     n = np.bincount(Yb.indices, minlength=Yb.shape[1]).astype(np.int64)
-    M = _product(Yb)
-    M.setdiag(0)
-    M.eliminate_zeros()
-    M = M.astype(np.int64)
-    M.sort_indices()
-    return n, M
+    return n, _product(Yb)
 
 
 def _threads() -> int:
@@ -76,21 +71,58 @@ def _threads() -> int:
 
 
 def _product(Y: sp.csr_matrix) -> sp.csr_matrix:
-    """``Yᵀ Y``; a large ``Y`` as row blocks of equal nnz on threads (scipy's product releases the GIL)."""
+    """``Yᵀ Y`` with a zero diagonal, int64, sorted indices; a large ``Y`` on threads, by blocks of rows of ``M``.
+
+    ``Yᵀ`` is made once (CSR, one O(nnz) pass); each thread multiplies a block of its rows
+    (labels) by ``Y``, balanced by the work they need, and finishes its block (diagonal
+    dropped, indices sorted, widened); the blocks are stacked, with no sparse addition.
+    scipy's product releases the GIL.
+    """
     threads = _threads() if Y.nnz >= THREADED_MIN_NNZ else 1
     if threads == 1:
-        return (Y.T @ Y).tocsr()  # CSC view × CSR: no explicit transpose copy (about 20 % faster at COCO size)
+        return _finish_rows(Y.T @ Y, 0)  # CSC view × CSR: scipy makes the one transpose itself
+    Yt = Y.T.tocsr()
     from concurrent.futures import ThreadPoolExecutor
 
-    cuts = np.searchsorted(Y.indptr, np.linspace(0, Y.nnz, threads + 1)[1:-1])
-    bounds = [0, *cuts.tolist(), Y.shape[0]]
-    blocks = [Y[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
-    with ThreadPoolExecutor(len(blocks)) as pool:
-        parts = list(pool.map(lambda B: (B.T @ B).tocsr(), blocks))
-    total = parts[0]
-    for part in parts[1:]:
-        total = total + part
-    return total.tocsr()
+    # multiply-adds before label row r: the labels of every sample in rows < r of Yᵀ
+    done = np.concatenate([[0], np.cumsum(np.diff(Y.indptr)[Yt.indices])])[Yt.indptr]
+    cuts = np.searchsorted(done, np.linspace(0, done[-1], threads + 1)[1:-1])
+    bounds = sorted({0, *cuts.tolist(), Yt.shape[0]})
+    with ThreadPoolExecutor(len(bounds) - 1) as pool:
+        blocks = list(pool.map(lambda lo_hi: _finish_rows(Yt[lo_hi[0]:lo_hi[1]] @ Y, lo_hi[0]),
+                               zip(bounds[:-1], bounds[1:])))
+    return _stack_rows(blocks, Y.shape[1])
+
+
+def _finish_rows(block: sp.csr_matrix, first: int) -> sp.csr_matrix:
+    """Rows ``first …`` of ``M`` from a product block: the diagonal dropped, indices sorted, int64 counts."""
+    block = block.tocsr()
+    rows = np.repeat(np.arange(first, first + block.shape[0], dtype=block.indices.dtype), np.diff(block.indptr))
+    keep = block.indices != rows
+    if not keep.all():
+        lengths = np.diff(block.indptr) - np.bincount(rows[~keep] - first, minlength=block.shape[0])
+        indptr = np.zeros(block.shape[0] + 1, dtype=block.indptr.dtype)
+        np.cumsum(lengths, out=indptr[1:])
+        block = sp.csr_matrix((block.data[keep], block.indices[keep], indptr), shape=block.shape)
+    block.sort_indices()
+    block.data = block.data.astype(np.int64)
+    return block
+
+
+def _stack_rows(blocks: list[sp.csr_matrix], c: int) -> sp.csr_matrix:
+    """Row blocks of one matrix, stacked by concatenating their arrays (no format conversion)."""
+    nnz = sum(b.nnz for b in blocks)
+    index_type = np.int32 if nnz < 2**31 else np.int64
+    indptr = [np.zeros(1, dtype=np.int64)]
+    offset = 0
+    for b in blocks:
+        indptr.append(b.indptr[1:].astype(np.int64) + offset)
+        offset += b.nnz
+    M = sp.csr_matrix((np.concatenate([b.data for b in blocks]),
+                       np.concatenate([b.indices for b in blocks]).astype(index_type, copy=False),
+                       np.concatenate(indptr).astype(index_type, copy=False)), shape=(sum(b.shape[0] for b in blocks), c))
+    M.has_sorted_indices = True
+    return M
 
 
 def conditional_probability(M: Any, n: Any, labels: Sequence[str] | None = None, *,

@@ -155,7 +155,7 @@ def _read(path: Path, header: bool, chunk_size: int, index: LabelIndex, delimite
     h = np.sort(np.frombuffer(hashes, dtype=np.int64)) if hashes else np.zeros(0, dtype=np.int64)
     if h.size > 1 and (h[1:] == h[:-1]).any():
         raise _Fallback("a repeated sample id (or hash): the Python path names it")
-    total = total if total is not None else PartialStatistics.empty_over(index.names)
+    total = total if total is not None else PartialStatistics.empty_over(index.names, sort=not index.fixed)
     found = record.result()
     return dataclasses.replace(total, files=(found,) if found is not None else ())
 
@@ -227,7 +227,7 @@ def _count(pending: list[tuple[int, np.ndarray, np.ndarray]], index: LabelIndex)
     rows = np.concatenate([r + off for (_, r, _), off in zip(pending, offsets)]) if pending else np.zeros(0, np.int64)
     cols = np.concatenate([c for _, _, c in pending]) if pending else np.zeros(0, np.int64)
     Y = sp.csr_matrix((np.ones(rows.shape[0], dtype=np.int8), (rows, cols)), shape=(int(offsets[-1]), len(index.names)))
-    return PartialStatistics.of(Y, tuple(index.names))
+    return PartialStatistics.of(Y, tuple(index.names), sort=not index.fixed)
 
 
 def _pairs(batch: Any, index: LabelIndex, label_sep: str, hashes: array, pc: Any) -> tuple[int, np.ndarray, np.ndarray]:
@@ -247,21 +247,6 @@ def _pairs(batch: Any, index: LabelIndex, label_sep: str, hashes: array, pc: Any
     rows = rows[keep.to_numpy(zero_copy_only=False)]
     encoded = pc.dictionary_encode(names)
     dictionary = encoded.dictionary
-    # names already indexed are looked up in arrow; only new ones (in order of first appearance) go through Python
-    lookup = pc.index_in(dictionary, value_set=_known(index)).fill_null(-1).to_numpy(zero_copy_only=False)
-    lookup = lookup.astype(np.int64)
-    for k in np.flatnonzero(lookup < 0).tolist():
-        lookup[k] = index.column(dictionary[k].as_py(), None)
+    lookup = index.columns(dictionary)  # names already indexed are looked up in arrow, new ones go through Python
     cols = lookup[encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
     return num, rows, cols
-
-
-def _known(index: LabelIndex) -> Any:
-    """The index's names as an arrow array (cached on the index until it grows)."""
-    import pyarrow as pa
-
-    cached = getattr(index, "_arrow", None)
-    if cached is None or len(cached) != len(index.names):
-        cached = pa.array(index.names, type=pa.string())
-        index._arrow = cached  # type: ignore[attr-defined]
-    return cached

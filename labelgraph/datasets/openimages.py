@@ -203,10 +203,10 @@ def _shard(shard: str, *, chunk_size: int, sources: tuple[str, ...] | None,
         num, rows, cols, ids = _images(table, index, min_confidence)
         hashes.extend(hash(i) for i in ids)
         Y = sp.csr_matrix((np.ones(rows.shape[0], dtype=np.int8), (rows, cols)), shape=(num, len(index.names)))
-        part = PartialStatistics.of(Y, tuple(index.names))
+        part = PartialStatistics.of(Y, tuple(index.names), sort=True)
         total = part if total is None else total + part
     _consecutive(shard, hashes, sources)
-    total = total if total is not None else PartialStatistics.empty_over(index.names)
+    total = total if total is not None else PartialStatistics.empty_over(index.names, sort=True)
     return dataclasses.replace(total, files=(file_record(shard),))
 
 

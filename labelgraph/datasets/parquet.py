@@ -101,7 +101,7 @@ def label_columns(array: Any, index: LabelIndex, kind: str, where: str) -> tuple
         _check_range(codes, len(index.names), where)
         return num, rows, codes
     encoded = pc.dictionary_encode(values)
-    lookup = np.array([index.column(str(name), None) for name in encoded.dictionary.to_pylist()], dtype=np.int64)
+    lookup = index.columns(encoded.dictionary)
     return num, rows, lookup[encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
 
 
@@ -182,31 +182,51 @@ def plan_parquet(path: str | os.PathLike[str], split: str | None = None, *, chun
     if kind == "int" and wanted is None:
         raise ConfigError(f"column {column!r} of {shards[0]} holds label indices: pass labels= (a names file, "
                           f"one name a line, in index order)")
-    task = functools.partial(_parquet_shard, column=column, kind=kind, labels=wanted, chunk_size=chunk_size)
+    options = {"column": column, "kind": kind, "labels": wanted, "chunk_size": chunk_size}
+    task = functools.partial(_parquet_shard, **options)
     source = {"path": os.fspath(path), "dataset": name or dataset_tag(path), "split": split, "reader": "parquet",
               "column": column, "shards": len(shards)}
     finish = functools.partial(_finish, where=os.fspath(path), order=wanted,
                                labels_file=os.fspath(labels) if isinstance(labels, (str, os.PathLike)) else None,
                                files=tuple(str(s) for s in shards))
-    return ShardPlan(tuple(runs), task, finish, source)
+    return ShardPlan(tuple(runs), task, finish, source, run_task=functools.partial(_parquet_runs, **options))
 
 
 def _batches(run: tuple[str, int, int], column: str, kind: str, index: LabelIndex,
              chunk_size: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
     shard, start, stop = run
+    index.path = shard  # an unknown label names the file it is in
     handle = _pq().ParquetFile(shard)
-    for batch in handle.iter_batches(batch_size=chunk_size, row_groups=range(start, stop), columns=[column]):
+    batches = handle.iter_batches(batch_size=chunk_size, row_groups=range(start, stop), columns=[column])
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except Exception as exc:  # pyarrow's ArrowInvalid/OSError on a damaged page, in its own words
+            raise data_error(shard, f"not readable as Parquet ({exc})") from None
         yield label_columns(batch.column(0), index, kind, shard)
 
 
 def _parquet_shard(run: tuple[str, int, int], *, column: str, kind: str, labels: tuple[str, ...] | None,
                    chunk_size: int) -> PartialStatistics:
-    index = LabelIndex(run[0], labels)
-    return count_batches(_batches(run, column, kind, index, chunk_size), index)
+    return _parquet_runs((run,), column=column, kind=kind, labels=labels, chunk_size=chunk_size)
 
 
-def count_batches(batches: Iterator[tuple[int, np.ndarray, np.ndarray]], index: LabelIndex) -> PartialStatistics:
+def _parquet_runs(runs: tuple[tuple[str, int, int], ...], *, column: str, kind: str, labels: tuple[str, ...] | None,
+                  chunk_size: int) -> PartialStatistics:
+    """Several runs of row groups counted in one pass: one label index, chunks of ``chunk_size`` rows across files."""
+    index = LabelIndex(runs[0][0] if runs else "", labels)
+    batches = (b for run in runs for b in _batches(run, column, kind, index, chunk_size))
+    return count_batches(batches, index, chunk_size)
+
+
+def count_batches(batches: Iterator[tuple[int, np.ndarray, np.ndarray]], index: LabelIndex,
+                  chunk_size: int | None = None) -> PartialStatistics:
     """The partial statistics of ``(rows, row of each label, column of each label)`` batches over ``index``.
+
+    Batches are joined into chunks of up to ``chunk_size`` rows (with none, each batch is a
+    chunk) before their product; an open ``index`` gives partials in sorted label order.
 
     Examples
     --------
@@ -215,14 +235,34 @@ def count_batches(batches: Iterator[tuple[int, np.ndarray, np.ndarray]], index: 
     >>> p.n.tolist(), p.num_samples, p.M.toarray().tolist()
     ([1, 2], 3, [[0, 1], [1, 0]])
     """
+    total: PartialStatistics | None = None
+    pending: list[tuple[int, np.ndarray, np.ndarray]] = []
+    have = 0
+    for batch in batches:
+        pending.append(batch)
+        have += batch[0]
+        if chunk_size is None or have >= chunk_size:
+            part = _count_pending(pending, index)
+            total = part if total is None else total + part
+            pending, have = [], 0
+    if pending:
+        part = _count_pending(pending, index)
+        total = part if total is None else total + part
+    return total if total is not None else PartialStatistics.empty_over(index.names, sort=not index.fixed)
+
+
+def _count_pending(pending: list[tuple[int, np.ndarray, np.ndarray]], index: LabelIndex) -> PartialStatistics:
     import scipy.sparse as sp
 
-    total: PartialStatistics | None = None
-    for num, rows, cols in batches:
-        Y = sp.csr_matrix((np.ones(rows.shape[0], dtype=np.int8), (rows, cols)), shape=(num, len(index.names)))
-        part = PartialStatistics.of(Y, tuple(index.names))
-        total = part if total is None else total + part
-    return total if total is not None else PartialStatistics.empty_over(index.names)
+    if len(pending) == 1:
+        num, rows, cols = pending[0]
+    else:
+        offsets = np.cumsum([0] + [b[0] for b in pending])
+        num = int(offsets[-1])
+        rows = np.concatenate([r + off for (_, r, _), off in zip(pending, offsets)])
+        cols = np.concatenate([c for _, _, c in pending])
+    Y = sp.csr_matrix((np.ones(rows.shape[0], dtype=np.int8), (rows, cols)), shape=(num, len(index.names)))
+    return PartialStatistics.of(Y, tuple(index.names), sort=not index.fixed)
 
 
 def _finish(total: PartialStatistics, *, where: str, order: tuple[str, ...] | None, labels_file: str | None,

@@ -53,6 +53,8 @@ class ShardPlan:
     task : callable, shard → :class:`~labelgraph.partial.PartialStatistics`; picklable (module-level)
     finish : callable, the summed partial → the final one (label order, checks); runs in the caller
     source : dict, the artifact's provenance (dataset, split, reader, options); file records come from the partials
+    run_task : callable or None, a tuple of neighbouring shards → their summed partial, counted in one pass (one
+        label index, chunks that run across shard boundaries); :meth:`work` hands it to an engine
 
     Examples
     --------
@@ -68,6 +70,30 @@ class ShardPlan:
     task: Callable[[Any], PartialStatistics]
     finish: Callable[[PartialStatistics], PartialStatistics] = _identity
     source: dict[str, Any] = field(default_factory=dict)
+    run_task: Callable[[tuple[Any, ...]], PartialStatistics] | None = None
+
+    def work(self, pieces: int = 1) -> tuple[Callable[[Any], PartialStatistics], tuple[Any, ...]]:
+        """What an engine maps for ``pieces`` workers: ``(task, shards)``, or with a ``run_task`` that task over
+        at most ``pieces`` runs of neighbouring shards (one run in a single process), in shard order.
+
+        Examples
+        --------
+        >>> plan = ShardPlan(("a", "b", "c"), len, run_task=len)
+        >>> plan.work(2)
+        (<built-in function len>, (('a', 'b'), ('c',)))
+        >>> ShardPlan(("a", "b"), len).work(2)[1]
+        ('a', 'b')
+        """
+        if self.run_task is None or not self.shards:
+            return self.task, self.shards
+        parts = max(1, min(int(pieces), len(self.shards)))
+        size, extra = divmod(len(self.shards), parts)
+        runs, start = [], 0
+        for k in range(parts):
+            stop = start + size + (k < extra)
+            runs.append(tuple(self.shards[start:stop]))
+            start = stop
+        return self.run_task, tuple(runs)
 
     def run(self, mapper: Callable[..., Iterable[PartialStatistics]] = map) -> PartialStatistics:
         """Map the task over the shards with ``mapper`` (``map``, ``Pool.imap``), add the partials up, finish.

@@ -40,6 +40,7 @@ class LabelIndex:
         self.fixed = fixed is not None
         self.names: list[str] = list(fixed or ())
         self.index = {n: i for i, n in enumerate(self.names)}
+        self._arrow: Any = None  # the names as an arrow array, for :meth:`columns` (rebuilt when they grow)
 
     def column(self, name: str, lineno: int | None) -> int:
         """The column of ``name``, added at the end when the list is open."""
@@ -51,6 +52,27 @@ class LabelIndex:
             col = self.index[name] = len(self.names)
             self.names.append(name)
         return col
+
+    def columns(self, names: Any, lineno: int | None = None) -> np.ndarray:
+        """The columns of an arrow array of distinct names: known ones looked up in arrow, new ones added in order.
+
+        Examples
+        --------
+        >>> import pyarrow as pa
+        >>> ix = LabelIndex("x.parquet", None)
+        >>> ix.columns(pa.array(["dog", "cat"])).tolist(), ix.columns(pa.array(["emu", "cat"])).tolist()
+        ([0, 1], [2, 1])
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self._arrow is None or len(self._arrow) != len(self.names):
+            self._arrow = pa.array(self.names, type=pa.string())
+        lookup = pc.index_in(names, value_set=self._arrow).fill_null(-1).to_numpy(zero_copy_only=False)
+        lookup = lookup.astype(np.int64)
+        for k in np.flatnonzero(lookup < 0).tolist():
+            lookup[k] = self.column(str(names[k].as_py()), lineno)
+        return lookup
 
 
 def count_stream(path: Path, samples: Callable[[], Iterable[tuple[int, str, Sequence[str]]]], index: LabelIndex,
@@ -82,19 +104,19 @@ def count_stream(path: Path, samples: Callable[[], Iterable[tuple[int, str, Sequ
             cols.append(index.column(name, lineno))
         r += 1
         if r == chunk_size:
-            total = _add(total, _chunk(rows, cols, r, index.names))
+            total = _add(total, _chunk(rows, cols, r, index))
             rows, cols, r = [], [], 0
     if r or total is None:
-        total = _add(total, _chunk(rows, cols, r, index.names))
+        total = _add(total, _chunk(rows, cols, r, index))
     ids_unique(path, hashes, samples)
     return dataclasses.replace(total, files=(file_record(path),))
 
 
-def _chunk(rows: list[int], cols: list[int], num_rows: int, names: list[str]) -> PartialStatistics:
+def _chunk(rows: list[int], cols: list[int], num_rows: int, index: LabelIndex) -> PartialStatistics:
     Y = sp.csr_matrix((np.ones(len(rows), dtype=np.int8), (np.asarray(rows, dtype=np.int64),
                                                            np.asarray(cols, dtype=np.int64))),
-                      shape=(num_rows, len(names)))
-    return PartialStatistics.of(Y, tuple(names))
+                      shape=(num_rows, len(index.names)))
+    return PartialStatistics.of(Y, tuple(index.names), sort=not index.fixed)  # an open list: sorted partials
 
 
 def _add(total: PartialStatistics | None, part: PartialStatistics) -> PartialStatistics:

@@ -24,9 +24,15 @@ def describe_shard(shard: Any, index: int) -> str:
     'data/part-0003.parquet'
     >>> describe_shard(("data/a.parquet", 2), 7)
     'shard 7 (data/a.parquet, 2)'
+    >>> describe_shard((("a.parquet", 0, 4), ("b.parquet", 0, 4), ("c.parquet", 0, 4)), 1)
+    'run 1 of shards (a.parquet, 0, 4 … c.parquet, 0, 4)'
     """
     if isinstance(shard, (str, os.PathLike)):
         return os.fspath(shard)
+    if _is_run(shard):  # a run of neighbouring shards (ShardPlan.work)
+        ends = [describe_shard(shard[0], index)] + ([describe_shard(shard[-1], index)] if len(shard) > 1 else [])
+        inner = " … ".join(e[e.index("(") + 1:-1] if e.startswith("shard ") else e for e in ends)
+        return f"run {index} of shards ({inner})"
     text = str(shard)
     if isinstance(shard, tuple):
         text = ", ".join(os.fspath(x) if isinstance(x, os.PathLike) else str(x) for x in shard)
@@ -77,10 +83,17 @@ def run_shard(task: Callable[[Any], Any], index: int, shard: Any, *, in_process:
         raise ShardError(f"{describe_shard(shard, index)}: {type(exc).__name__}: {exc}") from None
 
 
+def _is_run(shard: Any) -> bool:
+    return isinstance(shard, tuple) and bool(shard) and all(isinstance(s, (tuple, str, os.PathLike)) for s in shard) \
+        and any(isinstance(s, tuple) for s in shard)
+
+
 def _names(message: str, shard: Any, where: str) -> bool:
-    """Whether an error message already names the shard (its path, or its file's name)."""
+    """Whether an error message already names the shard (its path, or its file's name; any shard of a run)."""
     if where in message:
         return True
+    if _is_run(shard):
+        return any(_names(message, s, where) for s in shard)
     first = shard[0] if isinstance(shard, tuple) and shard else shard
     if isinstance(first, (str, os.PathLike)):
         path = os.fspath(first)
