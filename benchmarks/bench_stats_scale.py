@@ -231,6 +231,7 @@ def main() -> None:
                     source, folder / "out", "--engine", "dask", "--workers", str(args.workers))
             got = {}
             for label, argv in runs.items():
+                shutil.rmtree(folder / "out", ignore_errors=True)  # every run writes its file (none is "unchanged")
                 got[label] = measure(argv)
                 if label != "baseline":
                     same_counts(folder / "out" / "bench_statistics.npz", folder / "baseline.npz")

@@ -73,44 +73,44 @@ def _threads() -> int:
 def _product(Y: sp.csr_matrix) -> sp.csr_matrix:
     """``Yᵀ Y`` with a zero diagonal, int64, sorted indices; a large ``Y`` on threads, by blocks of rows of ``M``.
 
-    ``Yᵀ`` is made once (CSR, one O(nnz) pass); each thread multiplies a block of its rows
-    (labels) by ``Y``, balanced by the work they need, and finishes its block (diagonal
-    dropped, indices sorted, widened); the blocks are stacked, with no sparse addition.
-    scipy's product releases the GIL.
+    One thread: scipy's ``Yᵀ Y`` (a CSC result, which for the symmetric ``M`` holds the
+    arrays of its CSR), its indices sorted by one transposition.  Several: ``Yᵀ`` is made
+    once and each thread multiplies a block of its rows (labels) by ``Y``, balanced by the
+    multiply-adds they need, and sorts its block; the blocks are stacked, with no sparse
+    addition.  scipy's product and sort release the GIL.
     """
     threads = _threads() if Y.nnz >= THREADED_MIN_NNZ else 1
     if threads == 1:
-        return _finish_rows(Y.T @ Y, 0)  # CSC view × CSR: scipy makes the one transpose itself
-    Yt = Y.T.tocsr()
+        B = Y.T @ Y  # CSC view × CSR: scipy makes the one transpose itself
+        M = sp.csr_matrix((B.data, B.indices, B.indptr), shape=B.shape) if B.format == "csc" else B.tocsr()
+    else:
+        M = _product_on_threads(Y, threads)
+    M.setdiag(0)
+    M.eliminate_zeros()
+    if not M.has_sorted_indices:
+        T = M.tocsc()  # a transposition sorts every column; M is symmetric, so these are its sorted rows
+        M = sp.csr_matrix((T.data, T.indices, T.indptr), shape=T.shape)
+        M.has_sorted_indices = True
+    M.data = M.data.astype(np.int64)
+    return M
+
+
+def _product_on_threads(Y: sp.csr_matrix, threads: int) -> sp.csr_matrix:
     from concurrent.futures import ThreadPoolExecutor
 
+    Yt = Y.T.tocsr()
     # multiply-adds before label row r: the labels of every sample in rows < r of Yᵀ
     done = np.concatenate([[0], np.cumsum(np.diff(Y.indptr)[Yt.indices])])[Yt.indptr]
     cuts = np.searchsorted(done, np.linspace(0, done[-1], threads + 1)[1:-1])
     bounds = sorted({0, *cuts.tolist(), Yt.shape[0]})
+
+    def rows(lo: int, hi: int) -> sp.csr_matrix:
+        block = (Yt[lo:hi] @ Y).tocsr()
+        block.sort_indices()
+        return block
+
     with ThreadPoolExecutor(len(bounds) - 1) as pool:
-        blocks = list(pool.map(lambda lo_hi: _finish_rows(Yt[lo_hi[0]:lo_hi[1]] @ Y, lo_hi[0]),
-                               zip(bounds[:-1], bounds[1:])))
-    return _stack_rows(blocks, Y.shape[1])
-
-
-def _finish_rows(block: sp.csr_matrix, first: int) -> sp.csr_matrix:
-    """Rows ``first …`` of ``M`` from a product block: the diagonal dropped, indices sorted, int64 counts."""
-    block = block.tocsr()
-    rows = np.repeat(np.arange(first, first + block.shape[0], dtype=block.indices.dtype), np.diff(block.indptr))
-    keep = block.indices != rows
-    if not keep.all():
-        lengths = np.diff(block.indptr) - np.bincount(rows[~keep] - first, minlength=block.shape[0])
-        indptr = np.zeros(block.shape[0] + 1, dtype=block.indptr.dtype)
-        np.cumsum(lengths, out=indptr[1:])
-        block = sp.csr_matrix((block.data[keep], block.indices[keep], indptr), shape=block.shape)
-    block.sort_indices()
-    block.data = block.data.astype(np.int64)
-    return block
-
-
-def _stack_rows(blocks: list[sp.csr_matrix], c: int) -> sp.csr_matrix:
-    """Row blocks of one matrix, stacked by concatenating their arrays (no format conversion)."""
+        blocks = list(pool.map(rows, bounds[:-1], bounds[1:]))
     nnz = sum(b.nnz for b in blocks)
     index_type = np.int32 if nnz < 2**31 else np.int64
     indptr = [np.zeros(1, dtype=np.int64)]
@@ -120,7 +120,7 @@ def _stack_rows(blocks: list[sp.csr_matrix], c: int) -> sp.csr_matrix:
         offset += b.nnz
     M = sp.csr_matrix((np.concatenate([b.data for b in blocks]),
                        np.concatenate([b.indices for b in blocks]).astype(index_type, copy=False),
-                       np.concatenate(indptr).astype(index_type, copy=False)), shape=(sum(b.shape[0] for b in blocks), c))
+                       np.concatenate(indptr).astype(index_type, copy=False)), shape=(Yt.shape[0], Y.shape[1]))
     M.has_sorted_indices = True
     return M
 
