@@ -85,3 +85,17 @@ def test_cli_sweep_sparse_equals_dense(stats300, tmp_path: Path) -> None:
                               capture_output=True, text=True, check=True)
         docs[flag] = json.loads(proc.stdout)
     assert_rows_equal(docs["--dense"]["rows"], docs["--sparse"]["rows"])
+
+
+def test_the_sparse_sweep_builds_no_dense_matrix(stats300, vectors, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the dense limit below C, every dense C × C step refuses; the sparse sweep of every kind still runs."""
+    from labelgraph._dense import DENSE_LIMIT_ENV
+    from labelgraph.errors import DataError
+
+    monkeypatch.setenv(DENSE_LIMIT_ENV, "100")
+    for kind in SWEEP_KINDS:
+        options = {k: v for k, v in inputs(kind, stats300, vectors).items() if k in ("knowledge", "embeddings")}
+        result = sweep(stats300, kind, sparse=True, **options)
+        assert all(not math.isnan(row["spectral_gap"]) for row in result.rows), kind
+    with pytest.raises(DataError, match="above the limit of 100 labels"):
+        sweep(stats300, "binary", sparse=False)
