@@ -36,8 +36,8 @@ def test_import_of_the_build_api_keeps_the_heavy_modules_off() -> None:
 
 
 def test_the_quickstart_build_keeps_the_heavy_modules_off(tmp_path: Path) -> None:
-    code = ("import sys\nfrom labelgraph_cli.main import cli\n"
-            f"sys.argv = ['labelgraph', 'build', '--dataset', 'coco', '--tau', '0.4', '--out', {str(tmp_path)!r}, '-q']\n"
+    argv = ["labelgraph", "build", "--dataset", "coco", "--tau", "0.4", "--out", str(tmp_path), "-q"]
+    code = (f"import sys\nfrom labelgraph_cli.main import cli\nsys.argv = {argv!r}\n"
             "try:\n    cli()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code")
     modules = imported_after(code)
     built = sorted(p.name for p in tmp_path.glob("coco2014_*.npz"))
