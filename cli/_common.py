@@ -5,7 +5,6 @@ import errno
 import io
 import json
 import os
-import sqlite3
 import sys
 from typing import Any, Callable, Iterable, Sequence
 
@@ -74,15 +73,18 @@ def error_line(exc: BaseException) -> tuple[str, int] | None:
         if exc.errno == errno.EPIPE:
             return None  # click silences a closed stdout (``labelgraph show x.npz | head``)
         return _os_error_line(exc)
-    where = (_database_in_traceback(exc) if isinstance(exc, sqlite3.Error) else None) or _file_in_traceback(exc)
+    # an SQLite error can only come from code that imported sqlite3: the CLI does not import it for every command
+    sqlite3 = sys.modules.get("sqlite3")
+    is_sqlite = sqlite3 is not None and isinstance(exc, sqlite3.Error)
+    where = (_database_in_traceback(exc) if is_sqlite else None) or _file_in_traceback(exc)
     prefix = f"{where}: " if where else ""
     if isinstance(exc, UnicodeDecodeError):
         byte = exc.object[exc.start:exc.start + 1].hex() if isinstance(exc.object, (bytes, bytearray)) else "?"
         return (f"{prefix}not {exc.encoding.upper()} text (byte 0x{byte} at offset {exc.start}) while reading"
                 f"{'' if where else ' an input file'}", 2)
-    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+    if is_sqlite and isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
         return f"{prefix}database is locked (another process is writing to it); try again when it is done", 5
-    if isinstance(exc, sqlite3.Error):
+    if is_sqlite:
         return f"{prefix}SQLite error while reading: {exc}", 5
     if isinstance(exc, RecursionError):
         return f"{prefix}input nests too deeply to read (Python's recursion limit)", 2
@@ -132,6 +134,8 @@ def _frames(exc: BaseException) -> list[Any]:
 
 def _database_in_traceback(exc: BaseException) -> str | None:
     """The file of the SQLite connection the failing code held (``PRAGMA database_list``)."""
+    import sqlite3
+
     for frame in _frames(exc):
         for value in frame.f_locals.values():
             conn = value if isinstance(value, sqlite3.Connection) else getattr(value, "_conn", None)

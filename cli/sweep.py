@@ -48,11 +48,15 @@ __all__ = ["sweep"]
 @click.option("--seed", default=None, help="shuffled, random: seed values (a range or a list).")
 @click.option("--base", type=RegistryChoice(base_kinds), default="binary", show_default=True,
               help="shuffled, random: the graph they permute or match in edge count.")
+@click.option("--sparse/--dense", default=None,
+              help="Build every setting sparse (CSR from M on; spectral gap per connected component) or dense "
+                   "(default: sparse above 2,000 labels, as build).")
 def sweep(kind: str, dataset: str | None, stats_file: Path | None, knowledge: Path | None, lam: str | None,
           tau: str | None, eta: str | None, p: str | None, stat_graph: str, stat_tau: str | None,
           embeddings: Path | None, align: bool, csv_out: Path | None, json_out: Path | None,
           save_dir: Path | None, force: bool, as_json: bool, yes: bool, quiet: bool, top_k: str | None,
-          min_count: str | None, min_expected: str | None, seed: str | None, base: str) -> None:
+          min_count: str | None, min_expected: str | None, seed: str | None, base: str,
+          sparse: bool | None) -> None:
     """Graph measures for every setting of a parameter grid (statistics read once).
 
     Each row: num_edges, density, isolated labels, mean degree, connected components,
@@ -73,7 +77,7 @@ def sweep(kind: str, dataset: str | None, stats_file: Path | None, knowledge: Pa
                            csv_out=csv_out, json_out=json_out, save_dir=save_dir, force=force, lam=lam, tau=tau,
                            eta=eta, p=p, stat_graph=stat_graph, stat_tau=stat_tau, align=align, yes=yes,
                            progress=progress_enabled(quiet), top_k=top_k, min_count=min_count,
-                           min_expected=min_expected, seed=seed, base=base)
+                           min_expected=min_expected, seed=seed, base=base, sparse=sparse)
     if as_json:
         doc = result.to_document()
         doc.update(csv=str(csv_out) if csv_out else None, json=str(json_out) if json_out else None,

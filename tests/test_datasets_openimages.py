@@ -141,3 +141,71 @@ def test_bad_input_is_one_line(tmp_path: Path, classes: Path) -> None:
         plan_statistics("openimages", notnum, order="alpha")
     with pytest.raises(DataError, match=r"oi-\*\.csv: the pattern matches no CSV file"):
         plan_statistics("openimages", str(tmp_path / "oi-*.csv"))
+
+
+def _split_files(tmp_path: Path, shared: bool) -> tuple[Path, Path, list, list]:
+    """Train and validation label files as the official ones are named; ``shared``: one image in both."""
+    train, validation = _rows(11, 40), _rows(12, 15)
+    if shared:  # one validation image's rows copied between two images in the middle of the train file
+        image = sorted({r[0] for r in validation})[3]
+        at = next(k for k in range(50, len(train)) if train[k][0] != train[k - 1][0])
+        train = train[:at] + [r for r in validation if r[0] == image] + train[at:]
+    a = _write(tmp_path / "oidv7-train-annotations-human-imagelabels.csv", train)
+    b = _write(tmp_path / "oidv7-validation-annotations-human-imagelabels.csv", validation)
+    return a, b, train, validation
+
+
+@pytest.mark.parametrize("engine", ["serial", "processes", "dask"])
+def test_disjoint_files_count_every_image_once_on_every_engine(tmp_path: Path, engine: str) -> None:
+    from labelgraph.statistics_sources import count_statistics
+
+    if engine == "dask":
+        pytest.importorskip("distributed")
+    _, _, train, validation = _split_files(tmp_path, shared=False)
+    stats = count_statistics("openimages", str(tmp_path / "oidv7-*-imagelabels.csv"), {"order": "mid"},
+                             engine=engine, workers=2, chunk_size=7)
+    per_image, mids = _by_hand(train + validation)
+    n, M = _counts(per_image, mids)
+    assert stats.num_samples == len(per_image) == len({r[0] for r in train}) + len({r[0] for r in validation})
+    assert stats.labels == tuple(mids) and stats.n.tolist() == n and np.array_equal(stats.matrix.toarray(), M)
+
+
+@pytest.mark.parametrize("engine", ["serial", "processes", "dask"])
+def test_an_image_id_in_two_files_is_an_error_naming_both(tmp_path: Path, engine: str) -> None:
+    from labelgraph.statistics_sources import count_statistics
+
+    a, b, train, validation = _split_files(tmp_path, shared=True)
+    image = sorted({r[0] for r in validation})[3]
+    # sorted glob order: train, then validation; the later file is named first, then the earlier one
+    with pytest.raises(DataError) as info:
+        count_statistics("openimages", str(tmp_path / "oidv7-*-imagelabels.csv"), engine=engine, workers=2,
+                         chunk_size=7)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(f"{b}: ImageID {image!r} is also in {a}")
+    # the whole-file reader refuses it too, and so does a source filter that keeps none of the copied rows
+    with pytest.raises(DataError, match=f"ImageID '{image}' is also in"):
+        read_dataset("openimages", str(tmp_path / "oidv7-*-imagelabels.csv"))
+    # the same file given twice (a copy matched by the glob)
+    (tmp_path / "copy").mkdir()
+    _write(tmp_path / "copy" / "a.csv", validation)
+    _write(tmp_path / "copy" / "b.csv", validation)
+    with pytest.raises(DataError, match=r"b\.csv: ImageID '[0-9a-f]{16}' is also in .*a\.csv"):
+        plan_statistics("openimages", str(tmp_path / "copy" / "*.csv"))
+
+
+def test_the_distinct_check_keeps_one_hash_per_image(tmp_path: Path) -> None:
+    """8 bytes per image: the sorted hash array of the files read so far, nothing per row."""
+    import tracemalloc
+
+    from labelgraph.datasets.openimages import images_distinct
+
+    rows = [(f"{k:016x}", "verification", "/m/0k4j", "1") for k in range(60_000) for _ in range(3)]
+    a = _write(tmp_path / "a.csv", rows[: len(rows) // 2])
+    b = _write(tmp_path / "b.csv", rows[len(rows) // 2:])
+    tracemalloc.start()
+    images_distinct([a, b], chunk_size=1 << 12)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    # 60,000 images: 480 kB of hashes, about twice that while merging; a Python set of the ids would be ~5 MB
+    assert peak < 2_500_000, peak

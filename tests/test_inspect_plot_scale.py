@@ -30,6 +30,22 @@ def test_cluster_order_equals_pdist_on_random_matrices(seed: int) -> None:
     np.testing.assert_array_equal(cluster_order(sp.csr_matrix(A)), want)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_cluster_order_of_a_very_sparse_graph_equals_pdist(seed: int) -> None:
+    """Below 5 % density the Gram matrix stays sparse: its stored entries are placed in the condensed array."""
+    from labelgraph.inspect.plot import _condensed_euclidean
+
+    rng = np.random.default_rng(10 + seed)
+    c = int(rng.integers(200, 400))
+    A = rng.random((c, c)) * (rng.random((c, c)) < 0.004)
+    A[: c // 10] = 0  # labels with no edge: equal rows, distance 0 between them
+    A[:, : c // 10] = 0
+    S = sp.csr_matrix((A + A.T) / 2)
+    assert S.nnz < 0.05 * c * c
+    np.testing.assert_allclose(_condensed_euclidean(S), pdist(S.toarray(), "euclidean"), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(cluster_order(sp.csr_matrix(A)), pdist_order(A))
+
+
 def test_cluster_order_of_identical_rows_groups_them() -> None:
     """Rows that are equal have distance 0 (round-off below 0 is clamped, no NaN from the square root)."""
     rng = np.random.default_rng(0)

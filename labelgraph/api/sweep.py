@@ -38,7 +38,7 @@ def sweep_outputs(kind: str = "ks", *, dataset: str | None = None, stats: str | 
     """Run :func:`labelgraph.inspect.sweep.sweep` from files and write its rows (CSV and JSON: both or neither).
 
     ``grid`` holds the axes and switches of ``sweep`` (``lam``, ``tau``, ``p``,
-    ``stat_graph``, ``align``, ``yes``, ``progress`` …). Returns the
+    ``stat_graph``, ``align``, ``yes``, ``progress``, ``sparse`` …). Returns the
     :class:`~labelgraph.inspect.sweep.SweepResult`.
 
     Examples

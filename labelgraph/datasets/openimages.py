@@ -15,7 +15,10 @@ MIDs becomes ``Name (MID)`` for each.  ``order``: ``name`` (display names sorted
 Read with pyarrow's CSV reader (the ``parquet`` extra), chunk by chunk: the rows of the
 last image of a chunk are carried into the next one, so an image whose rows straddle a
 chunk boundary counts once.  The rows of one image must be consecutive in a file (as in
-the official files); an image whose rows come back after other images is an error.
+the official files); an image whose rows come back after other images is an error.  Several
+files (a glob) must not share an ImageID: the official splits are disjoint, so an id in two
+files is the same file given twice or a bad join, an error naming both files and the id
+(checked before counting, from an 8-byte hash per image, see :func:`images_distinct`).
 """
 from __future__ import annotations
 
@@ -39,7 +42,7 @@ from .parquet import require_pyarrow
 from .plan import ShardPlan, expand_shards
 from .stream import LabelIndex
 
-__all__ = ["read_openimages", "plan_openimages", "read_class_descriptions", "COLUMNS"]
+__all__ = ["read_openimages", "plan_openimages", "read_class_descriptions", "images_distinct", "COLUMNS"]
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +125,7 @@ def plan_openimages(path: str | os.PathLike[str], split: str | None = None, *, c
     for shard in shards:
         require_file(shard, "CSV file")
         _check_header(shard, kept is not None)
+    images_distinct(shards)
     described = read_class_descriptions(classes) if classes is not None else None
     task = functools.partial(_shard, chunk_size=chunk_size, sources=kept, min_confidence=float(min_confidence))
     src = {"path": os.fspath(path), "dataset": name or "openimages", "split": split or _guess_split(shards[0]),
@@ -132,6 +136,75 @@ def plan_openimages(path: str | os.PathLike[str], split: str | None = None, *, c
     finish = functools.partial(_finish, where=os.fspath(path), described=described, order=order,
                                classes_file=os.fspath(classes) if classes is not None else None)
     return ShardPlan(tuple(str(s) for s in shards), task, finish, src)
+
+
+def images_distinct(paths: Sequence[str | os.PathLike[str]], chunk_size: int = 1 << 20) -> None:
+    """Raise when an ImageID is in more than one of ``paths``, naming both files and the id.
+
+    A pre-pass in the calling process, before any shard is counted, so it holds on
+    every engine: each file's ImageID column alone is read, and only a 64-bit hash
+    of each distinct id is kept (8 bytes per image over all files).  A hash of one
+    file already seen in an earlier one is confirmed on a second pass that keeps
+    only the ids with that hash.  Every row counts, whatever ``source`` keeps.
+
+    Raises
+    ------
+    DataError
+        ``<later file>: ImageID '<id>' is also in <earlier file> ...``.
+
+    Examples
+    --------
+    >>> head = "ImageID,Source,LabelName,Confidence\\n"
+    >>> _ = (tmp / "train.csv").write_text(head + "a,h,/m/x,1\\nb,h,/m/x,1\\n")
+    >>> _ = (tmp / "validation.csv").write_text(head + "c,h,/m/x,1\\n")
+    >>> images_distinct([tmp / "train.csv", tmp / "validation.csv"])
+    >>> _ = (tmp / "copy.csv").write_text(head + "c,h,/m/y,1\\nb,h,/m/y,1\\n")
+    >>> images_distinct([tmp / "train.csv", tmp / "copy.csv"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    labelgraph.errors.DataError: ...copy.csv: ImageID 'b' is also in ...train.csv (...)
+    """
+    seen = np.empty(0, dtype=np.int64)  # sorted hashes of the images of the files before this one
+    for k, path in enumerate(paths):
+        blocks = [np.fromiter((hash(i) for i in ids), dtype=np.int64, count=len(ids))
+                  for ids in _image_ids(path, chunk_size)]
+        mine = np.unique(np.concatenate(blocks)) if blocks else seen[:0]
+        if seen.size and mine.size:
+            at = np.minimum(np.searchsorted(seen, mine), seen.size - 1)
+            found = mine[seen[at] == mine]
+            if found.size:
+                _name_shared(paths[:k], path, set(found.tolist()), chunk_size)
+        seen = np.concatenate([seen, mine])
+        seen.sort()
+
+
+def _image_ids(path: str | os.PathLike[str], chunk_size: int) -> Iterator[list[str]]:
+    """The distinct ImageIDs of each block of the file (an image's rows are consecutive: few repeats)."""
+    pa = require_pyarrow("openimages")
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    try:
+        reader = pacsv.open_csv(os.fspath(path),
+                                read_options=pacsv.ReadOptions(block_size=max(1 << 16, chunk_size * 64)),
+                                convert_options=pacsv.ConvertOptions(include_columns=["ImageID"],
+                                                                     column_types={"ImageID": pa.string()}))
+        for batch in reader:
+            yield pc.unique(batch.column(0)).to_pylist()
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise data_error(path, f"not readable as an Open Images label file ({exc})") from None
+
+
+def _name_shared(earlier: Sequence[str | os.PathLike[str]], path: str | os.PathLike[str], hashes: set[int],
+                 chunk_size: int) -> None:
+    """Second pass: the ids of ``path`` with one of ``hashes``, looked up in the earlier files."""
+    candidates = {i for ids in _image_ids(path, chunk_size) for i in ids if hash(i) in hashes}
+    for other in earlier:
+        for ids in _image_ids(other, chunk_size):
+            shared = sorted(candidates.intersection(ids))
+            if shared:
+                raise data_error(path, f"ImageID {shared[0]!r} is also in {os.fspath(other)} (the Open Images "
+                                       f"splits are disjoint: the same file given twice, or a bad join)")
 
 
 def _guess_split(path: Path) -> str | None:

@@ -259,7 +259,8 @@ def _sparse_spectral_gap(m: sp.csr_matrix) -> float:
     c = m.shape[0]
     if c < 2 or not np.all(np.isfinite(m.data)):
         return float("nan")
-    S = m if (m != m.T).nnz == 0 else ((m + m.T) / 2.0).tocsr()
+    # a copy: ``m`` may share (read-only) arrays with the caller's matrix, and eliminate_zeros works in place
+    S = m.copy() if (m != m.T).nnz == 0 else ((m + m.T) / 2.0).tocsr()
     S.eliminate_zeros()
     component = component_labels(edge_support(S))
     sizes = np.bincount(component, minlength=c)
@@ -375,11 +376,12 @@ def oversmoothing(matrix: Any, embeddings: Any, ks: Sequence[int] = (2, 4)) -> d
 
 
 def graph_measures(matrix: Any, embeddings: Any | None = None, ks: Sequence[int] = (2, 4), *,
-                   structure: dict[str, Any] | None = None) -> dict[str, Any]:
+                   structure: dict[str, Any] | None = None, spectral: str = "auto") -> dict[str, Any]:
     """Every sweep measure of one C × C matrix (definitions in the module docstring).
 
     ``structure``: the :func:`structure_measures` of ``matrix`` when the caller already
     has them (a sweep whose settings share an edge set); they are copied, not recomputed.
+    ``spectral``: the ``method`` of :func:`spectral_gap` (``sparse`` never densifies ``matrix``).
 
     Examples
     --------
@@ -388,7 +390,7 @@ def graph_measures(matrix: Any, embeddings: Any | None = None, ks: Sequence[int]
     (2, 2, 0.0)
     """
     row = dict(structure) if structure is not None else structure_measures(matrix)
-    row["spectral_gap"] = spectral_gap(matrix)
+    row["spectral_gap"] = spectral_gap(matrix, method=spectral)
     note_unmeasured(row)
     if embeddings is not None:
         for k, value in oversmoothing(matrix, embeddings, ks).items():

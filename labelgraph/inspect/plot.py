@@ -67,25 +67,39 @@ def _check_drawable(c: int, limit: int, what: str) -> None:
 def _condensed_euclidean(S: Any) -> np.ndarray:
     """Euclidean distances between the rows of ``S`` in ``pdist``'s condensed form, through one matrix product.
 
-    ``‖a − b‖² = ‖a‖² + ‖b‖² − 2 a·b`` with the Gram matrix from BLAS (or a sparse
-    product for a sparse ``S``), tiny negative round-off clamped to 0.
+    ``‖a − b‖² = (−2 a·b + ‖a‖²) + ‖b‖²`` with the Gram matrix from BLAS (or a sparse
+    product for a sparse ``S``), tiny negative round-off clamped to 0.  Written row by
+    row into the condensed array (the upper triangle only): a sparse Gram matrix is
+    never made dense, only its stored entries are placed, each with the same
+    arithmetic as a zero entry's ``‖a‖² + ‖b‖²``.
     """
     import scipy.sparse as sp
-    from scipy.spatial.distance import squareform
 
     c = S.shape[0]
+    out = np.empty(c * (c - 1) // 2, dtype=np.float64)
+    starts = np.r_[0, np.cumsum(np.arange(c - 1, 0, -1))].astype(np.int64)  # where row i's (i, i+1..) begin
     if sp.issparse(S):
-        G = (S @ S.T).toarray()
+        G = (S @ S.T).tocoo()
+        sq = np.zeros(c, dtype=np.float64)
+        on = G.row == G.col
+        sq[G.row[on]] = G.data[on]
+        for i in range(c - 1):
+            np.add(sq[i], sq[i + 1:], out=out[starts[i]:starts[i] + c - 1 - i])
+        upper = G.row < G.col
+        i, j, g = G.row[upper].astype(np.int64), G.col[upper].astype(np.int64), G.data[upper]
+        out[starts[i] + (j - i - 1)] = (g * -2.0 + sq[i]) + sq[j]
     else:
         with blas_threads(c):
             G = S @ S.T
-    sq = G.diagonal().copy()
-    G *= -2.0
-    G += sq[:, None]
-    G += sq[None, :]
-    np.maximum(G, 0.0, out=G)
-    np.sqrt(G, out=G)
-    return squareform(G, checks=False)
+        sq = G.diagonal().copy()
+        for i in range(c - 1):
+            row = out[starts[i]:starts[i] + c - 1 - i]
+            np.multiply(G[i, i + 1:], -2.0, out=row)
+            row += sq[i]
+            row += sq[i + 1:]
+    np.maximum(out, 0.0, out=out)
+    np.sqrt(out, out=out)
+    return out
 
 
 def cluster_order(matrix: Any) -> np.ndarray:

@@ -238,7 +238,8 @@ def sweep(stats: Artifact, kind: str = "ks", *, knowledge: Artifact | None = Non
           align: bool = False, ks: Sequence[int] = (2, 4), yes: bool = False, max_settings: int = MAX_SETTINGS,
           save_dir: str | os.PathLike[str] | None = None, stem: str | None = None, force: bool = False,
           progress: bool = False, top_k: Any = None, min_count: Any = None,
-          min_expected: Any = None, seed: Any = None, base: str = "binary") -> SweepResult:
+          min_expected: Any = None, seed: Any = None, base: str = "binary",
+          sparse: bool | None = None) -> SweepResult:
     """Graph measures for every setting of a parameter grid.
 
     Parameters
@@ -272,6 +273,10 @@ def sweep(stats: Artifact, kind: str = "ks", *, knowledge: Artifact | None = Non
         Show a tqdm progress bar.
     min_expected : str, float or sequence, optional
         The ``exclusive`` kind's axis.
+    sparse : bool, optional
+        Build every setting sparse (True: CSR from ``M`` on, as ``build --sparse``; the
+        spectral gap by ``spectral_gap(method="sparse")``, per connected component) or
+        dense (False); by default sparse above ``SPARSE_ABOVE`` = 2,000 labels, as ``build``.
     top_k, min_count : str, int or sequence, optional
         Extra axes for kinds built from statistics (``--top-k``, ``--min-count``,
         SPEC §2.7–2.8); each setting is then built by ``build_graph``.
@@ -353,10 +358,11 @@ def sweep(stats: Artifact, kind: str = "ks", *, knowledge: Artifact | None = Non
     result = SweepResult(kind, names, [], fixed)
     try:
         if kind == "ks":
-            _sweep_ks(stats, knowledge, axes, fixed, E, ks, align, out_dir, stem, force, result, bar)
+            _sweep_ks(stats, knowledge, axes, fixed, E, ks, align, out_dir, stem, force, result, bar,
+                      sparse=use_sparse(stats.num_labels, sparse))
         else:
             _sweep_statistical(stats, kind, settings, E, ks, out_dir, stem, force, result, bar,
-                               embeddings=embeddings, base=base)
+                               embeddings=embeddings, base=base, sparse=use_sparse(stats.num_labels, sparse))
     finally:
         bar.close()
     return result
@@ -364,13 +370,16 @@ def sweep(stats: Artifact, kind: str = "ks", *, knowledge: Artifact | None = Non
 
 def _sweep_ks(stats: Artifact, knowledge: Artifact, axes: Mapping[str, tuple[float, ...]],
               fixed: Mapping[str, Any], E: np.ndarray | None, ks: Sequence[int], align: bool,
-              out_dir: Path | None, stem: str, force: bool, result: SweepResult, bar: Any) -> None:
+              out_dir: Path | None, stem: str, force: bool, result: SweepResult, bar: Any, *,
+              sparse: bool = False) -> None:
     aligned = knowledge.labels != stats.labels
     knowledge = align_to_labels(stats.labels, knowledge, align=align)
     A_S = statistical_adjacency(stats, fixed["stat_graph"], stat_tau=fixed["stat_tau"], p=fixed["p"],
-                                sparse=use_sparse(stats.num_labels))
+                                sparse=sparse)
+    A_K = sp.csr_matrix(knowledge.matrix, dtype=np.float64) if sparse else knowledge.matrix
     A_S_hat = symmetric_normalize(A_S)
-    A_K_hat = symmetric_normalize(knowledge.matrix)
+    A_K_hat = symmetric_normalize(A_K)
+    spectral = "sparse" if sparse else "auto"
     c = stats.num_labels
     empty = structure_measures(sp.identity(c, format="csr"))
     for lam in axes["lam"]:
@@ -387,7 +396,7 @@ def _sweep_ks(stats: Artifact, knowledge: Artifact, axes: Mapping[str, tuple[flo
                     structure = shared = shared or structure_measures(A_tau)
                 else:
                     structure = None
-                row = graph_measures(A_KS_hat, E, ks, structure=structure)
+                row = graph_measures(A_KS_hat, E, ks, structure=structure, spectral=spectral)
                 params = {"lam": lam, "tau": tau, "eta": eta}
                 if out_dir is not None:
                     meta = ks_meta(stats, knowledge, params, fixed["stat_graph"], fixed["stat_tau"],
@@ -403,9 +412,8 @@ def _sweep_ks(stats: Artifact, knowledge: Artifact, axes: Mapping[str, tuple[flo
 def _sweep_statistical(stats: Artifact, kind: str, settings: list[dict[str, float]], E: np.ndarray | None,
                        ks: Sequence[int], out_dir: Path | None, stem: str, force: bool,
                        result: SweepResult, bar: Any, *, embeddings: Artifact | None = None,
-                       base: str = "binary") -> None:
+                       base: str = "binary", sparse: bool = False) -> None:
     spec = STATISTICAL_KINDS[kind]
-    sparse = use_sparse(stats.num_labels)  # the same path as `build` (docs/graphs.md)
     P = (conditional_probability(stats.matrix, stats.n, labels=stats.labels, sparse=sparse)
          if spec.compute is not None else None)
     inputs = {"embeddings": embeddings} if spec.needs == "embeddings" else {"base": base} if spec.needs == "base" \
@@ -414,13 +422,13 @@ def _sweep_statistical(stats: Artifact, kind: str, settings: list[dict[str, floa
     for params in settings:
         art = None
         if spec.compute is None or any(axis in params for axis in SPARSIFY_AXES):
-            art = build_graph(stats, kind, **inputs, **params)
+            art = build_graph(stats, kind, **inputs, **params, sparse=sparse)
             matrix = art.matrix
         else:
             _, matrix = spec.compute(P, stats.matrix, stats.n, **params)
-        row = graph_measures(matrix, E, ks)
+        row = graph_measures(matrix, E, ks, spectral="sparse" if sparse else "auto")
         if out_dir is not None:
-            art = art or build_graph(stats, kind, **inputs, **params)
+            art = art or build_graph(stats, kind, **inputs, **params, sparse=sparse)
             result.saved.append(art.save(out_dir / graph_filename(stem, name, params), force=force))
         result.rows.append({**params, **row})
         bar.update(1)
