@@ -71,56 +71,42 @@ def _threads() -> int:
 
 
 def _product(Y: sp.csr_matrix) -> sp.csr_matrix:
-    """``Yᵀ Y`` with a zero diagonal, int64, sorted indices; a large ``Y`` on threads, by blocks of rows of ``M``.
+    """``Yᵀ Y`` with a zero diagonal, int64, sorted indices; a large ``Y`` on threads, by blocks of samples.
 
-    One thread: scipy's ``Yᵀ Y`` (a CSC result, which for the symmetric ``M`` holds the
-    arrays of its CSR), its indices sorted by one transposition.  Several: ``Yᵀ`` is made
-    once and each thread multiplies a block of its rows (labels) by ``Y``, balanced by the
-    multiply-adds they need, and sorts its block; the blocks are stacked, with no sparse
-    addition.  scipy's product and sort release the GIL.
+    scipy's ``Yᵀ Y`` is a CSC matrix whose arrays, ``M`` being symmetric, are those of its
+    CSR; one transposition sorts its indices.  On threads, each block of rows of ``Y``
+    (equal numbers of labels) is multiplied and sorted on its own thread (scipy's product
+    and conversions release the GIL), and the blocks' counts are added.  Measured against
+    blocks of rows of ``M`` (labels), which need no addition but read all of ``Y`` on
+    every thread: 1.3× slower (docs/benchmarks.md).
     """
     threads = _threads() if Y.nnz >= THREADED_MIN_NNZ else 1
     if threads == 1:
-        B = Y.T @ Y  # CSC view × CSR: scipy makes the one transpose itself
-        M = sp.csr_matrix((B.data, B.indices, B.indptr), shape=B.shape) if B.format == "csc" else B.tocsr()
+        M = _sorted_gram(Y)
     else:
-        M = _product_on_threads(Y, threads)
+        from concurrent.futures import ThreadPoolExecutor
+
+        cuts = np.searchsorted(Y.indptr, np.linspace(0, Y.nnz, threads + 1)[1:-1])
+        bounds = [0, *cuts.tolist(), Y.shape[0]]
+        blocks = [Y[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
+        with ThreadPoolExecutor(len(blocks)) as pool:
+            parts = list(pool.map(_sorted_gram, blocks))
+        M = parts[0]
+        for part in parts[1:]:
+            M = M + part  # canonical + canonical: a canonical sum
     M.setdiag(0)
     M.eliminate_zeros()
-    if not M.has_sorted_indices:
-        T = M.tocsc()  # a transposition sorts every column; M is symmetric, so these are its sorted rows
-        M = sp.csr_matrix((T.data, T.indices, T.indptr), shape=T.shape)
-        M.has_sorted_indices = True
     M.data = M.data.astype(np.int64)
     return M
 
 
-def _product_on_threads(Y: sp.csr_matrix, threads: int) -> sp.csr_matrix:
-    from concurrent.futures import ThreadPoolExecutor
-
-    Yt = Y.T.tocsr()
-    # multiply-adds before label row r: the labels of every sample in rows < r of Yᵀ
-    done = np.concatenate([[0], np.cumsum(np.diff(Y.indptr)[Yt.indices])])[Yt.indptr]
-    cuts = np.searchsorted(done, np.linspace(0, done[-1], threads + 1)[1:-1])
-    bounds = sorted({0, *cuts.tolist(), Yt.shape[0]})
-
-    def rows(lo: int, hi: int) -> sp.csr_matrix:
-        block = (Yt[lo:hi] @ Y).tocsr()
-        block.sort_indices()
-        return block
-
-    with ThreadPoolExecutor(len(bounds) - 1) as pool:
-        blocks = list(pool.map(rows, bounds[:-1], bounds[1:]))
-    nnz = sum(b.nnz for b in blocks)
-    index_type = np.int32 if nnz < 2**31 else np.int64
-    indptr = [np.zeros(1, dtype=np.int64)]
-    offset = 0
-    for b in blocks:
-        indptr.append(b.indptr[1:].astype(np.int64) + offset)
-        offset += b.nnz
-    M = sp.csr_matrix((np.concatenate([b.data for b in blocks]),
-                       np.concatenate([b.indices for b in blocks]).astype(index_type, copy=False),
-                       np.concatenate(indptr).astype(index_type, copy=False)), shape=(Yt.shape[0], Y.shape[1]))
+def _sorted_gram(Y: sp.csr_matrix) -> sp.csr_matrix:
+    """``Yᵀ Y`` as a CSR matrix with sorted indices (the diagonal kept)."""
+    B = Y.T @ Y  # CSC view × CSR: scipy makes the one transpose itself, and returns CSC
+    if B.format != "csc":
+        B = B.tocsc()
+    T = sp.csr_matrix((B.data, B.indices, B.indptr), shape=B.shape).tocsc()  # transposing sorts every column
+    M = sp.csr_matrix((T.data, T.indices, T.indptr), shape=T.shape)          # symmetric: the sorted rows of M
     M.has_sorted_indices = True
     return M
 

@@ -1,4 +1,4 @@
-"""One-pass statistics (issue 13): sorted partials, Parquet runs counted in one pass, the product's row blocks.
+"""One-pass statistics (issue 13): sorted partials, Parquet runs counted in one pass, the product on threads.
 
 Every expected value is computed here with dense numpy (``Yᵀ Y`` by hand) or by the per-shard path.
 """
@@ -65,11 +65,11 @@ def test_unsorted_partials_keep_the_order_of_first_appearance() -> None:
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
-def test_row_blocks_of_the_product_equal_numpy(monkeypatch: pytest.MonkeyPatch, threads: int) -> None:
+def test_the_product_on_threads_equals_numpy(monkeypatch: pytest.MonkeyPatch, threads: int) -> None:
     rng = np.random.default_rng(5)
-    # Zipf-like columns: the first labels hold most of the work, so the blocks are uneven in rows
+    # Zipf-like columns, and a last label with no sample (an empty last row of M)
     Y = (rng.random((4000, 60)) < 0.5 / np.arange(1, 61)).astype(np.int64)
-    Y[:, 59] = 0  # a label with no sample: an empty last row of M
+    Y[:, 59] = 0
     monkeypatch.setattr(stats, "THREADED_MIN_NNZ", 1)
     monkeypatch.setattr(stats, "PRODUCT_THREADS", threads)
     n, M = stats.cooccurrence_counts(sp.csr_matrix(Y))
