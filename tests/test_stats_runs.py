@@ -148,3 +148,30 @@ def test_a_damaged_file_in_a_run_is_named(tmp_path: Path) -> None:
 def test_a_run_of_shards_is_described_by_its_ends() -> None:
     run = (("a.parquet", 0, 4), ("b.parquet", 0, 2), ("c.parquet", 4, 8))
     assert describe_shard(run, 0) == "run 0 of shards (a.parquet, 0, 4 … c.parquet, 4, 8)"
+
+
+@pytest.mark.parametrize("values", [[3, None, -5, 7], [0, 1, 2], [None, None]])
+@pytest.mark.parametrize("type_", ["int8", "int32", "uint16", "int64"])
+def test_arrow_ints_equal_pyarrows_own_conversion(values: list, type_: str) -> None:
+    from labelgraph.datasets.stream import arrow_ints
+
+    if type_.startswith("u"):
+        values = [None if v is None else abs(v) for v in values]
+    array = pa.array(values, type=type_)
+    for part in (array, array.slice(1), pa.chunked_array([array, array.slice(2)])):
+        expected = [-1 if v is None else v for v in part.to_pylist()]
+        assert arrow_ints(part).tolist() == expected
+
+
+def test_counting_parquet_and_csv_loads_no_pandas(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    _shards(tmp_path / "s", 8, [20, 20])
+    (tmp_path / "t.csv").write_text("sample,labels\na,cat;dog\nb,\nc,emu\n")
+    code = ("import sys\nfrom labelgraph.statistics_sources import count_statistics\n"
+            f"count_statistics('parquet', {str(tmp_path / 's' / '*.parquet')!r})\n"
+            f"count_statistics('csv', {str(tmp_path / 't.csv')!r})\n"
+            "import pyarrow\nassert 'pandas' not in sys.modules, 'pandas was loaded'\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..errors import DataError, LabelGraphError
 from ..partial import PartialStatistics
-from .stream import LabelIndex
+from .stream import LabelIndex, arrow_ints, label_matrix
 
 __all__ = ["arrow_csv_shard", "BLOCK_BYTES", "RangeNotRows", "RowCheck"]
 
@@ -226,7 +225,7 @@ def _count(pending: list[tuple[int, np.ndarray, np.ndarray]], index: LabelIndex)
     offsets = np.cumsum([0] + [num for num, _, _ in pending])
     rows = np.concatenate([r + off for (_, r, _), off in zip(pending, offsets)]) if pending else np.zeros(0, np.int64)
     cols = np.concatenate([c for _, _, c in pending]) if pending else np.zeros(0, np.int64)
-    Y = sp.csr_matrix((np.ones(rows.shape[0], dtype=np.int8), (rows, cols)), shape=(int(offsets[-1]), len(index.names)))
+    Y = label_matrix(int(offsets[-1]), rows, cols, len(index.names))
     return PartialStatistics.of(Y, tuple(index.names), sort=not index.fixed)
 
 
@@ -235,18 +234,21 @@ def _pairs(batch: Any, index: LabelIndex, label_sep: str, hashes: array, pc: Any
     num = batch.num_rows
     sid = pc.utf8_trim_whitespace(batch.column(0))
     raw = batch.column(1)
-    if num and pc.any(pc.equal(sid, "")).as_py():
+    # comparisons with a Python "" would load pandas (pyarrow's scalar conversion): lengths compare in numpy
+    if num and not arrow_ints(pc.utf8_length(sid)).all():
         raise _Fallback("an empty sample id")
     hashes.extend(map(hash, sid.to_pylist()))
     parts = pc.split_pattern(raw, label_sep)
-    lengths = pc.list_value_length(parts).to_numpy(zero_copy_only=False).astype(np.int64)
+    lengths = arrow_ints(pc.list_value_length(parts), null=0)
     names = pc.utf8_trim_whitespace(parts.flatten())
     rows = np.repeat(np.arange(num, dtype=np.int64), lengths)
-    keep = pc.not_equal(names, "")
-    names = names.filter(keep)
-    rows = rows[keep.to_numpy(zero_copy_only=False)]
+    lengths = pc.utf8_length(names)
+    keep = arrow_ints(lengths) != 0
+    if not keep.all():
+        names = names.filter(pc.cast(lengths, "bool"))  # an arrow mask: a numpy one would load pandas
+        rows = rows[keep]
     encoded = pc.dictionary_encode(names)
     dictionary = encoded.dictionary
     lookup = index.columns(dictionary)  # names already indexed are looked up in arrow, new ones go through Python
-    cols = lookup[encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
+    cols = lookup[arrow_ints(encoded.indices)]
     return num, rows, cols

@@ -20,7 +20,7 @@ from ..labelset import LabelSet
 from ..partial import PartialStatistics
 from ._common import build_labelset, data_error, file_record, require_file, resolve_labels
 from .plan import ShardPlan, dataset_tag, expand_shards
-from .stream import LabelIndex
+from .stream import LabelIndex, arrow_ints, label_matrix
 
 __all__ = ["read_parquet", "plan_parquet", "require_pyarrow", "list_kind", "label_columns", "count_batches", "collect_labelset",
            "ROWS_PER_SHARD"]
@@ -86,23 +86,23 @@ def label_columns(array: Any, index: LabelIndex, kind: str, where: str) -> tuple
         array = pa.concat_arrays(array.chunks) if array.num_chunks != 1 else array.chunk(0)
     num = len(array)
     if kind == "class":  # one class index a row (a Hugging Face ClassLabel); null or -1: no label
-        codes = pc.fill_null(array, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        codes = arrow_ints(array, null=-1)
         keep = codes != -1
         _check_range(codes[keep], len(index.names), where)
         return num, np.flatnonzero(keep).astype(np.int64), codes[keep]
-    lengths = pc.fill_null(pc.list_value_length(array), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    counts = arrow_ints(pc.list_value_length(array), null=0)  # a null list: no labels
     values = array.flatten()
-    rows = np.repeat(np.arange(num, dtype=np.int64), lengths)
+    rows = np.repeat(np.arange(num, dtype=np.int64), counts)
     if values.null_count:
-        keep = values.is_valid().to_numpy(zero_copy_only=False)
-        values, rows = values.filter(pa.array(keep)), rows[keep]
+        keep = pc.is_valid(values)
+        values, rows = values.filter(keep), rows[arrow_ints(keep.cast("int8")) == 1]
     if kind == "int":
-        codes = values.to_numpy(zero_copy_only=False).astype(np.int64)
+        codes = arrow_ints(values)
         _check_range(codes, len(index.names), where)
         return num, rows, codes
     encoded = pc.dictionary_encode(values)
     lookup = index.columns(encoded.dictionary)
-    return num, rows, lookup[encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)]
+    return num, rows, lookup[arrow_ints(encoded.indices)]
 
 
 def _check_range(codes: np.ndarray, c: int, where: str) -> None:
@@ -252,8 +252,6 @@ def count_batches(batches: Iterator[tuple[int, np.ndarray, np.ndarray]], index: 
 
 
 def _count_pending(pending: list[tuple[int, np.ndarray, np.ndarray]], index: LabelIndex) -> PartialStatistics:
-    import scipy.sparse as sp
-
     if len(pending) == 1:
         num, rows, cols = pending[0]
     else:
@@ -261,8 +259,8 @@ def _count_pending(pending: list[tuple[int, np.ndarray, np.ndarray]], index: Lab
         num = int(offsets[-1])
         rows = np.concatenate([r + off for (_, r, _), off in zip(pending, offsets)])
         cols = np.concatenate([c for _, _, c in pending])
-    Y = sp.csr_matrix((np.ones(rows.shape[0], dtype=np.int8), (rows, cols)), shape=(num, len(index.names)))
-    return PartialStatistics.of(Y, tuple(index.names), sort=not index.fixed)
+    return PartialStatistics.of(label_matrix(num, rows, cols, len(index.names)), tuple(index.names),
+                                sort=not index.fixed)
 
 
 def _finish(total: PartialStatistics, *, where: str, order: tuple[str, ...] | None, labels_file: str | None,

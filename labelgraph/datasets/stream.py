@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from ..partial import PartialStatistics
 from ._common import check_label, data_error, file_record
 
-__all__ = ["LabelIndex", "count_stream", "ids_unique"]
+__all__ = ["LabelIndex", "count_stream", "ids_unique", "label_matrix", "arrow_ints"]
 
 
 class LabelIndex:
@@ -63,16 +63,75 @@ class LabelIndex:
         >>> ix.columns(pa.array(["dog", "cat"])).tolist(), ix.columns(pa.array(["emu", "cat"])).tolist()
         ([0, 1], [2, 1])
         """
-        import pyarrow as pa
         import pyarrow.compute as pc
 
         if self._arrow is None or len(self._arrow) != len(self.names):
-            self._arrow = pa.array(self.names, type=pa.string())
-        lookup = pc.index_in(names, value_set=self._arrow).fill_null(-1).to_numpy(zero_copy_only=False)
-        lookup = lookup.astype(np.int64)
+            self._arrow = _arrow_strings(self.names)
+        lookup = arrow_ints(pc.index_in(names, value_set=self._arrow))  # a new name: null, -1
         for k in np.flatnonzero(lookup < 0).tolist():
             lookup[k] = self.column(str(names[k].as_py()), lineno)
         return lookup
+
+
+def arrow_ints(array: Any, null: int = -1) -> np.ndarray:
+    """An arrow integer array as int64 numpy, a null as ``null``; read from its buffers.
+
+    (``Array.to_numpy`` loads pandas, 0.3 s, the first time it runs in a process.)
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> arrow_ints(pa.array([3, None, 5], pa.int32()).slice(1)).tolist()
+    [-1, 5]
+    """
+    import pyarrow as pa
+
+    if isinstance(array, pa.ChunkedArray):
+        return np.concatenate([arrow_ints(c, null) for c in array.chunks]) if array.num_chunks else \
+            np.zeros(0, dtype=np.int64)
+    width = array.type.bit_width // 8
+    dtype = np.dtype(f"{'i' if pa.types.is_signed_integer(array.type) else 'u'}{width}")
+    validity, data = array.buffers()[:2]
+    n, start = len(array), array.offset
+    values = np.frombuffer(data, dtype=dtype, count=start + n)[start:].astype(np.int64) if n else \
+        np.zeros(0, dtype=np.int64)
+    if array.null_count:
+        bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")[start:start + n]
+        values[bits == 0] = null
+    return values
+
+
+def _arrow_strings(names: Sequence[str]) -> Any:
+    """``names`` as an arrow string array, made from its buffers (``pa.array`` of a list loads pandas, 0.3 s)."""
+    import pyarrow as pa
+
+    encoded = [name.encode() for name in names]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
+    np.cumsum([len(e) for e in encoded], out=offsets[1:])
+    return pa.StringArray.from_buffers(len(encoded), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded)))
+
+
+def label_matrix(num: int, rows: np.ndarray, cols: np.ndarray, c: int) -> sp.csr_matrix:
+    """The ``num × c`` 0/1 CSR with a label at each ``(rows[k], cols[k])`` (a label twice on a row: summed).
+
+    Rows in ascending order (as the readers make them) give the row pointers by counting,
+    without a COO sort; any other order goes through COO.
+
+    Examples
+    --------
+    >>> label_matrix(3, np.array([0, 0, 2]), np.array([1, 0, 1]), 2).toarray().tolist()
+    [[1, 1], [0, 0], [0, 1]]
+    """
+    rows = np.asarray(rows)
+    if rows.size and not bool((rows[1:] >= rows[:-1]).all()):
+        return sp.csr_matrix((np.ones(rows.shape[0], dtype=np.int8), (rows, cols)), shape=(num, c))
+    indptr = np.zeros(num + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=num), out=indptr[1:])
+    index_type = np.int32 if c < 2**31 and rows.shape[0] < 2**31 else np.int64
+    Y = sp.csr_matrix((np.ones(rows.shape[0], dtype=np.int8), np.asarray(cols, dtype=index_type),
+                       indptr.astype(index_type, copy=False)), shape=(num, c))
+    Y.sum_duplicates()
+    return Y
 
 
 def count_stream(path: Path, samples: Callable[[], Iterable[tuple[int, str, Sequence[str]]]], index: LabelIndex,
@@ -113,9 +172,7 @@ def count_stream(path: Path, samples: Callable[[], Iterable[tuple[int, str, Sequ
 
 
 def _chunk(rows: list[int], cols: list[int], num_rows: int, index: LabelIndex) -> PartialStatistics:
-    Y = sp.csr_matrix((np.ones(len(rows), dtype=np.int8), (np.asarray(rows, dtype=np.int64),
-                                                           np.asarray(cols, dtype=np.int64))),
-                      shape=(num_rows, len(index.names)))
+    Y = label_matrix(num_rows, np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64), len(index.names))
     return PartialStatistics.of(Y, tuple(index.names), sort=not index.fixed)  # an open list: sorted partials
 
 
