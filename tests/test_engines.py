@@ -2,6 +2,8 @@
 on real shard files; a failing shard is one line naming it; an unreachable scheduler fails within its timeout."""
 from __future__ import annotations
 
+import os
+
 import socket
 import subprocess
 import sys
@@ -31,6 +33,11 @@ def failing_task(path: str) -> PartialStatistics:
     if path.endswith("3.csv"):
         raise KeyError("row 2 has no 'labels' key")
     return csv_shard_statistics(path)
+
+
+def pid_task(shard: int) -> PartialStatistics:
+    """A one-sample partial that records the process that counted it."""
+    return PartialStatistics.of([[1]], ["x"], [{"shard": shard, "pid": os.getpid()}])
 
 
 def write_shards(folder: Path, count: int = 7, seed: int = 5) -> tuple[list[str], list[list[list[str]]]]:
@@ -105,6 +112,14 @@ def test_the_pool_keeps_shard_order_when_shards_finish_out_of_order(tmp_path: Pa
     total = map_reduce(csv_shard_statistics, order, engine="processes", workers=2)
     assert list(total.labels) == labels and total.n.tolist() == n.tolist() and np.array_equal(total.M.toarray(), M)
     assert total.num_samples == num
+
+
+def test_the_pool_counts_the_first_run_in_this_process() -> None:
+    total = map_reduce(pid_task, list(range(6)), engine="processes", workers=3)
+    assert [f["shard"] for f in total.files] == list(range(6)) and total.num_samples == 6
+    pids = [f["pid"] for f in total.files]
+    assert pids[:2] == [os.getpid()] * 2  # runs of two: 0 1 | 2 3 | 4 5
+    assert len(set(pids[2:4])) == 1 and len(set(pids[4:])) == 1 and os.getpid() not in pids[2:]
 
 
 @pytest.mark.parametrize("engine", ["processes", "dask"])

@@ -32,10 +32,12 @@ def pool_map_reduce(task: Callable[[Any], PartialStatistics], shards: Sequence[A
     """``task`` over ``shards`` in ``workers`` processes; the sum in shard order.
 
     The shards are cut into ``workers`` runs of neighbours (``s0 s1 s2 | s3 s4 s5 | …``);
-    each worker counts one run and adds its partials up itself, so only one partial per
-    worker travels back and this process adds ``workers`` of them, in run order (labels
-    keep their order of first appearance over the shards). Workers are spawned (fresh
-    interpreters): a fork of a process that runs threads is not safe.
+    this process counts the first run itself while ``workers - 1`` worker processes count
+    the others, each adding its partials up, so only one partial per worker travels back
+    and this process adds them in run order (labels keep their order over the shards).
+    Workers are spawned (fresh interpreters): a fork of a process that runs threads is not
+    safe. Counting the first run here saves one interpreter's start and one partial's
+    transfer, and keeps this process's core busy while the workers start.
 
     Examples
     --------
@@ -51,16 +53,18 @@ def pool_map_reduce(task: Callable[[Any], PartialStatistics], shards: Sequence[A
 
         raise DataError("no statistics to add up: no shard was read")
     runs = [run for run in _runs(len(shards), workers)]
+    if len(runs) == 1:
+        return sum_partials(run_shard(task, i, shards[i], in_process=True) for i in runs[0])
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=len(runs), mp_context=ctx) as pool:
-        futures = [pool.submit(_sum_run, task, [(i, shards[i]) for i in run]) for run in runs]
+    with ProcessPoolExecutor(max_workers=len(runs) - 1, mp_context=ctx) as pool:
+        futures = [pool.submit(_sum_run, task, [(i, shards[i]) for i in run]) for run in runs[1:]]
         try:
+            total = _here(task, [(i, shards[i]) for i in runs[0]])  # the first run, while the workers start
             done, _ = wait(futures, return_when=FIRST_EXCEPTION)
             failed = [f for f in futures if f in done and f.exception() is not None]
             if failed:  # the first failing run in shard order names its shard
                 _result(failed[0])
-            total = _result(futures[0])
-            for future in futures[1:]:
+            for future in futures:
                 total = total + _result(future)
         except BaseException:
             for future in futures:
@@ -88,6 +92,18 @@ def _runs(count: int, parts: int) -> list[range]:
 def _sum_run(task: Callable[[Any], PartialStatistics], run: list[tuple[int, Any]]) -> PartialStatistics:
     """The sum of ``task`` over a run of shards, in order (in a worker)."""
     return sum_partials(run_shard(task, index, shard) for index, shard in run)
+
+
+def _here(task: Callable[[Any], PartialStatistics], run: list[tuple[int, Any]]) -> PartialStatistics:
+    """The sum of ``task`` over a run of shards in this process, as a worker counts it (one thread for the
+    product, errors named as a worker names them)."""
+    from .. import stats
+
+    threads = stats.PRODUCT_THREADS
+    try:
+        return _sum_run(task, run)
+    finally:
+        stats.PRODUCT_THREADS = threads  # run_shard set one thread for the product, as in a worker
 
 
 def _result(future: Future[PartialStatistics]) -> PartialStatistics:
