@@ -116,6 +116,18 @@ def register_html_view(view: Callable[["Artifact"], str]) -> None:
     _html_view[:] = [view]
 
 
+def _shareable(matrix: Any, dtype: np.dtype | type) -> bool:
+    """A CSR matrix whose arrays are read-only and already in the artifact's form (dtype, sorted, no zeros)."""
+    if not (sp.issparse(matrix) and matrix.format == "csr" and matrix.dtype == dtype):
+        return False
+    arrays = (matrix.data, matrix.indices, matrix.indptr)
+    if any(a.flags.writeable for a in arrays) or matrix.indices.dtype != np.int32:
+        return False
+    if matrix.indptr.dtype != (np.int32 if matrix.nnz < 2**31 else np.int64):
+        return False
+    return bool(matrix.has_canonical_format and matrix.data.all())
+
+
 def _plain_html(art: "Artifact") -> str:
     size = (f"{art.vectors.shape[1]} dimensions" if art.kind == "embeddings"
             else f"{art.matrix.nnz - int(np.count_nonzero(art.matrix.diagonal()))} off-diagonal entries")
@@ -125,6 +137,8 @@ def _plain_html(art: "Artifact") -> str:
 
 
 def _canonical_csr(matrix: Any, dtype: np.dtype | type) -> sp.csr_matrix:
+    if _shareable(matrix, dtype):  # read-only and canonical already: nobody can change it, so no copy
+        return sp.csr_matrix((matrix.data, matrix.indices, matrix.indptr), shape=matrix.shape)
     m = sp.csr_matrix(matrix, dtype=dtype, copy=True)
     m.sum_duplicates()
     m.eliminate_zeros()

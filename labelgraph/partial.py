@@ -35,7 +35,8 @@ class PartialStatistics:
     ----------
     labels : tuple of str, the columns of ``n`` and ``M``
     n : ndarray of int64, per-label sample counts
-    M : csr_matrix of int64, pairwise co-occurrence counts, zero diagonal, sorted indices
+    M : csr_matrix of int32 counts (int64 once a sum passes 2^31 - 1 samples), pairwise co-occurrence counts,
+        zero diagonal, sorted indices (a third less memory than int64 while adding and sending partials)
     num_samples : int, samples seen (with or without a label)
     empty : int, samples seen that carry no label
     files : tuple of dict, provenance of the chunks (path, sha256 …), in the order added
@@ -92,7 +93,7 @@ class PartialStatistics:
                 rename[order] = np.arange(len(labels), dtype=Yc.indices.dtype)
                 Yc = sp.csr_matrix((Yc.data, rename[Yc.indices], Yc.indptr), shape=Yc.shape)
                 labels = tuple(labels[k] for k in order)
-        n, M = cooccurrence_counts(Yc)
+        n, M = cooccurrence_counts(Yc, dtype=_count_type(Yc.shape[0]))
         Yc.eliminate_zeros()
         empty = int(Yc.shape[0] - np.count_nonzero(np.diff(Yc.indptr)))
         return cls(labels, n, M, int(Yc.shape[0]), empty, tuple(files), sort)
@@ -108,7 +109,7 @@ class PartialStatistics:
         """
         labels = tuple(sorted(labels)) if sort else tuple(labels)
         c = len(labels)
-        return cls(labels, np.zeros(c, dtype=np.int64), sp.csr_matrix((c, c), dtype=np.int64), 0, 0, (), sort)
+        return cls(labels, np.zeros(c, dtype=np.int64), sp.csr_matrix((c, c), dtype=np.int32), 0, 0, (), sort)
 
     def sorted(self) -> "PartialStatistics":
         """The same counts with the labels in sorted order (``sorted_labels`` set).
@@ -141,9 +142,10 @@ class PartialStatistics:
             union = self.labels + tuple(x for x in other.labels if x not in known)
             a = self._grow(union) if len(union) > self.num_labels else self
             b = other if other.labels == union else other._widen(union)   # a growing vocabulary: no re-index
-        M = (a.M + b.M).tocsr()
+        dtype = _count_type(a.num_samples + b.num_samples)
+        M = (a.M.astype(dtype, copy=False) + b.M.astype(dtype, copy=False)).tocsr()
         M.sort_indices()
-        return PartialStatistics(a.labels, a.n + b.n, M.astype(np.int64, copy=False), a.num_samples + b.num_samples,
+        return PartialStatistics(a.labels, a.n + b.n, M.astype(dtype, copy=False), a.num_samples + b.num_samples,
                                  a.empty + b.empty, a.files + b.files, both_sorted)
 
     def _grow(self, labels: tuple[str, ...]) -> "PartialStatistics":
@@ -165,7 +167,7 @@ class PartialStatistics:
         n[idx] = self.n
         keep_sorted = self.sorted_labels and list(labels) == sorted(labels)
         if not self.M.nnz:
-            return PartialStatistics(labels, n, sp.csr_matrix((c, c), dtype=np.int64), self.num_samples, self.empty,
+            return PartialStatistics(labels, n, sp.csr_matrix((c, c), dtype=self.M.dtype), self.num_samples, self.empty,
                                      self.files, keep_sorted)
         if idx.size < 2 or bool((idx[1:] > idx[:-1]).all()):  # order kept: rows spread out, columns renamed
             counts = np.zeros(c, dtype=np.int64)
@@ -189,8 +191,8 @@ class PartialStatistics:
         rows = sp.csc_matrix((self.M.data[gather], idx[self.M.indices[gather]], indptr), shape=(c, c))
         M = rows.tocsr()
         M.sort_indices()  # a no-op check: the conversion sorted them
-        return PartialStatistics(labels, n, M.astype(np.int64, copy=False), self.num_samples, self.empty, self.files,
-                                 keep_sorted)
+        return PartialStatistics(labels, n, M.astype(self.M.dtype, copy=False), self.num_samples, self.empty,
+                                 self.files, keep_sorted)
 
     def reorder(self, labels: Sequence[str]) -> "PartialStatistics":
         """The same counts with columns in the order ``labels``.
@@ -213,6 +215,11 @@ class PartialStatistics:
         if len(set(labels)) != len(labels):
             raise DataError("the label list names a label twice")
         return self if labels == self.labels else self._widen(labels)
+
+
+def _count_type(num_samples: int) -> type:
+    """int32 while every count (at most the number of samples) fits in it, else int64."""
+    return np.int32 if num_samples < 2**31 else np.int64
 
 
 def sum_partials(parts: Iterable[PartialStatistics], labels: Sequence[str] | None = None) -> PartialStatistics:

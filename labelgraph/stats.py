@@ -26,18 +26,19 @@ PRODUCT_THREADS: int | None = None
 THREADED_MIN_NNZ = 1 << 20
 
 
-def cooccurrence_counts(Y: Any) -> tuple[np.ndarray, sp.csr_matrix]:
+def cooccurrence_counts(Y: Any, dtype: Any = np.int64) -> tuple[np.ndarray, sp.csr_matrix]:
     """Per-label counts ``n`` and pairwise co-occurrence counts ``M`` of a 0/1 label matrix.
 
     Parameters
     ----------
     Y : array_like or sparse, N × C
         Any non-zero entry is a label; duplicates on one sample count once.
+    dtype : the integer type of ``M``'s counts (``np.int32`` halves their memory and is exact below 2^31 samples)
 
     Returns
     -------
     n : ndarray of int64, shape (C,)
-    M : csr_matrix of int64, C × C, symmetric with a zero diagonal
+    M : csr_matrix of ``dtype`` (int64), C × C, symmetric with a zero diagonal, sorted indices
 
     Examples
     --------
@@ -57,7 +58,7 @@ def cooccurrence_counts(Y: Any) -> tuple[np.ndarray, sp.csr_matrix]:
     # int32 products are exact up to 2^31 samples per pair; the result is widened to int64 below.
     Yb = sp.csr_matrix((np.ones(Yb.nnz, dtype=np.int32), Yb.indices, Yb.indptr), shape=Yb.shape)
     n = np.bincount(Yb.indices, minlength=Yb.shape[1]).astype(np.int64)
-    return n, _product(Yb)
+    return n, _product(Yb, np.dtype(dtype))
 
 
 def _threads() -> int:
@@ -70,8 +71,8 @@ def _threads() -> int:
     return max(1, min(4, cpus))
 
 
-def _product(Y: sp.csr_matrix) -> sp.csr_matrix:
-    """``Yᵀ Y`` with a zero diagonal, int64, sorted indices; a large ``Y`` on threads, by blocks of samples.
+def _product(Y: sp.csr_matrix, dtype: np.dtype = np.dtype(np.int64)) -> sp.csr_matrix:
+    """``Yᵀ Y`` with a zero diagonal, ``dtype`` counts, sorted indices; a large ``Y`` on threads, by blocks of samples.
 
     scipy's ``Yᵀ Y`` is a CSC matrix whose arrays, ``M`` being symmetric, are those of its
     CSR; one transposition sorts its indices.  On threads, each block of rows of ``Y``
@@ -96,7 +97,7 @@ def _product(Y: sp.csr_matrix) -> sp.csr_matrix:
             M = M + part  # canonical + canonical: a canonical sum
     M.setdiag(0)
     M.eliminate_zeros()
-    M.data = M.data.astype(np.int64)
+    M.data = M.data.astype(dtype, copy=False)
     return M
 
 

@@ -96,7 +96,7 @@ def test_every_engine_gives_the_same_integers(engine: str, shards, request: pyte
     total = map_reduce(csv_shard_statistics, paths, **engine_options(engine, request))
     assert list(total.labels) == labels
     assert total.n.dtype == np.int64 and total.n.tolist() == n.tolist()
-    assert total.M.dtype == np.int64 and np.array_equal(total.M.toarray(), M)
+    assert total.M.dtype == np.int32 and np.array_equal(total.M.toarray(), M)  # partials count in int32 below 2^31 samples
     assert total.num_samples == num and total.empty == sum(1 for rs in rows for r in rs if not r)
     assert [f["path"] for f in total.files] == paths  # provenance in shard order, whatever finished first
 

@@ -51,7 +51,7 @@ def test_sorted_partials_in_any_grouping_equal_the_whole_matrix(seed: int, chunk
         assert total.sorted_labels and list(total.labels) == sorted(total.labels)
         whole = total.reorder(order)
         assert whole.n.tolist() == n.tolist() and np.array_equal(whole.M.toarray(), M)
-        assert total.M.has_sorted_indices and total.M.dtype == np.int64
+        assert total.M.has_sorted_indices and total.M.dtype == np.int32  # int32 below 2^31 samples
         assert total.num_samples == Y.shape[0]
 
 
@@ -175,3 +175,30 @@ def test_counting_parquet_and_csv_loads_no_pandas(tmp_path: Path) -> None:
             "import pyarrow\nassert 'pandas' not in sys.modules, 'pandas was loaded'\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_partials_widen_their_counts_to_int64_past_two_to_the_31_samples() -> None:
+    big = 2**31 - 10
+    M = sp.csr_matrix(np.array([[0, big], [big, 0]], dtype=np.int64))
+    a = PartialStatistics(("x", "y"), np.array([big, big]), M.astype(np.int32), big, 0, (), True)
+    b = PartialStatistics.of([[1, 1]] * 25, ["x", "y"], sort=True)
+    assert a.M.dtype == np.int32 and b.M.dtype == np.int32
+    total = a + b
+    assert total.M.dtype == np.int64 and total.num_samples == big + 25
+    assert total.M.toarray().tolist() == [[0, big + 25], [big + 25, 0]]  # past 2^31 - 1, exactly
+
+
+def test_the_statistics_artifact_takes_the_sums_arrays_without_a_copy(tmp_path: Path) -> None:
+    from labelgraph.assemble.statistics import partial_statistics
+
+    _shards(tmp_path / "s", 9, [40, 40])
+    plan = plan_statistics("parquet", str(tmp_path / "s" / "*.parquet"))
+    total = plan.finish(plan.run())
+    art = partial_statistics(total, plan.source)
+    assert art.matrix.dtype == np.int64 and np.array_equal(art.matrix.toarray(), total.M.toarray())
+    assert np.shares_memory(art.matrix.indices, total.M.indices)
+    assert not art.matrix.data.flags.writeable and not art.matrix.indices.flags.writeable
+    user = sp.csr_matrix(np.array([[0, 2], [2, 0]], dtype=np.int64))  # a writable matrix is still copied
+    from labelgraph import Artifact
+    own = Artifact.statistics(["a", "b"], [2, 2], user, 2)
+    assert not np.shares_memory(own.matrix.data, user.data) and user.data.flags.writeable
