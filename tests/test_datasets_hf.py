@@ -58,6 +58,30 @@ def test_a_save_to_disk_folder_with_shards(tmp_path: Path, chunk_size: int) -> N
     assert whole.labels == tuple(NAMES) and whole.Y.toarray().sum(axis=0).tolist() == n
 
 
+@pytest.mark.parametrize("chunk_size", [1, 7, 1 << 20])
+@pytest.mark.parametrize("layout", ["save_to_disk", "parquet"])
+def test_runs_of_shards_count_in_one_pass_as_shard_by_shard(tmp_path: Path, chunk_size: int, layout: str) -> None:
+    from labelgraph.engines import map_reduce
+
+    rows = _rows(11, 61)
+    if layout == "save_to_disk":
+        _dataset(rows).save_to_disk(str(tmp_path / "ds"), num_shards=4)
+        where = tmp_path / "ds"
+    else:
+        (tmp_path / "pq").mkdir()
+        for k, (lo, hi) in enumerate([(0, 17), (17, 30), (30, 61)]):
+            _dataset(rows).select(range(lo, hi)).to_parquet(str(tmp_path / "pq" / f"train-{k:05d}.parquet"))
+        where = tmp_path / "pq"
+    plan = plan_statistics("hf", where, chunk_size=chunk_size)
+    n, M = _by_hand(rows)
+    for pieces in (1, 2, 3):
+        task, runs = plan.work(pieces)
+        assert task is plan.run_task and [s for run in runs for s in run] == list(plan.shards)
+        total = plan.finish(map_reduce(task, runs, engine="serial"))
+        assert total.labels == tuple(NAMES) and total.n.tolist() == n and np.array_equal(total.M.toarray(), M)
+        assert total.num_samples == len(rows) and total.empty == sum(1 for r in rows if not r)
+
+
 def test_a_dataset_dict_split_and_a_scalar_class_label(tmp_path: Path) -> None:
     rows = _rows(4, 20)
     datasets.DatasetDict({"train": _dataset(rows), "test": _dataset(rows[:5])}).save_to_disk(str(tmp_path / "dd"))

@@ -166,11 +166,12 @@ def plan_hf(path: str | os.PathLike[str], split: str | None = None, *, chunk_siz
         else:
             meta = _parquet().ParquetFile(file).metadata
             shards.extend(("parquet", run[0], run[1], run[2]) for run in _row_group_runs(str(file), meta))
-    task = functools.partial(_hf_shard, column=column, kind=col_kind, labels=names, chunk_size=chunk_size)
+    options = {"column": column, "kind": col_kind, "labels": names, "chunk_size": chunk_size}
+    task = functools.partial(_hf_shard, **options)
     source = {"path": os.fspath(path), "dataset": name or dataset_tag(path), "split": split,
               "reader": "hf", "column": column, "format": f"{kind} files", "shards": len(files)}
     finish = functools.partial(_finish, where=str(where), files=tuple(str(f) for f in files))
-    return ShardPlan(tuple(shards), task, finish, source)
+    return ShardPlan(tuple(shards), task, finish, source, run_task=functools.partial(_hf_runs, **options))
 
 
 def _batches(shard: tuple[str, str, int, int], column: str, kind: str, index: LabelIndex,
@@ -192,6 +193,14 @@ def _hf_shard(shard: tuple[str, str, int, int], *, column: str, kind: str, label
               chunk_size: int) -> PartialStatistics:
     index = LabelIndex(shard[1], labels)
     return count_batches(_batches(shard, column, kind, index, chunk_size), index)
+
+
+def _hf_runs(shards: tuple[tuple[str, str, int, int], ...], *, column: str, kind: str, labels: tuple[str, ...],
+             chunk_size: int) -> PartialStatistics:
+    """Neighbouring shards counted in one pass: chunks of ``chunk_size`` rows across files (ClassLabel order)."""
+    index = LabelIndex(shards[0][1] if shards else "", labels)
+    batches = (b for shard in shards for b in _batches(shard, column, kind, index, chunk_size))
+    return count_batches(batches, index, chunk_size)
 
 
 def _finish(total: PartialStatistics, *, where: str, files: tuple[str, ...]) -> PartialStatistics:
