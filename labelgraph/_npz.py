@@ -13,13 +13,14 @@ leaves to ``zipfile`` (it raises :class:`Zip64Needed`).
 """
 from __future__ import annotations
 
-import os
 import struct
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Mapping
 
 import numpy as np
+
+from ._threads import usable_cpus
 
 __all__ = ["BLOCK_BYTES", "Zip64Needed", "zip_npz"]
 
@@ -33,13 +34,6 @@ _DOS_TIME = 0
 
 class Zip64Needed(Exception):
     """A member or the archive is too large for a zip without ZIP64 extensions."""
-
-
-def _threads() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def _member_bytes(array: np.ndarray) -> list[memoryview]:
@@ -104,7 +98,7 @@ def zip_npz(arrays: Mapping[str, np.ndarray], level: int = 1) -> bytes:
         if size >= _LIMIT:
             raise Zip64Needed(f"member {name!r} has {size} bytes")
         members.append((f"{name}.npy".encode(), parts, size))
-    with ThreadPoolExecutor(_threads()) as pool:
+    with ThreadPoolExecutor(usable_cpus()) as pool:
         jobs = []
         for _, parts, _ in members:
             blocks = _blocks(parts)

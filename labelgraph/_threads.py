@@ -11,12 +11,27 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 from typing import Any, Iterator
 
-__all__ = ["SMALL_BLAS_MAX", "blas_threads"]
+__all__ = ["SMALL_BLAS_MAX", "blas_threads", "usable_cpus"]
 
 #: Largest C for which a dense C × C product runs on one BLAS thread.
 SMALL_BLAS_MAX = 1_000
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity where the OS tells it), at least 1.
+
+    Examples
+    --------
+    >>> usable_cpus() >= 1
+    True
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 @functools.lru_cache(maxsize=1)

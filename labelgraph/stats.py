@@ -6,7 +6,6 @@ Pure functions over scipy.sparse: arrays in, arrays out, no I/O and no artifact
 from __future__ import annotations
 
 import logging
-import os
 from typing import Any, Sequence
 
 import numpy as np
@@ -64,11 +63,9 @@ def cooccurrence_counts(Y: Any, dtype: Any = np.int64) -> tuple[np.ndarray, sp.c
 def _threads() -> int:
     if PRODUCT_THREADS is not None:
         return max(1, int(PRODUCT_THREADS))
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(4, cpus))
+    from ._threads import usable_cpus
+
+    return min(4, usable_cpus())
 
 
 def _product(Y: sp.csr_matrix, dtype: np.dtype = np.dtype(np.int64)) -> sp.csr_matrix:

@@ -127,13 +127,14 @@ def _reference_gen_adj(adj_file, t=0.4, p=0.25):
     return np.matmul(np.matmul(A, D).T, D), result
 
 
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 @pytest.mark.parametrize("name", ["coco_adj.pkl", "voc_adj.pkl"])
-def test_mlgcn_variant_matches_reference_code(name):
+def test_mlgcn_variant_matches_reference_code(name, sparse):
     path = require_shared("mlgcn", name)
     expected, raw = _reference_gen_adj(path)
     labels = [f"l{i}" for i in range(len(raw["nums"]))]
     stats = labelgraph.Artifact.statistics(labels, raw["nums"], raw["adj"], 1)
-    got = build_graph(stats, "mlgcn", tau=0.4, p=0.25).to_dense()
+    got = build_graph(stats, "mlgcn", tau=0.4, p=0.25, sparse=sparse).to_dense()
     np.testing.assert_allclose(got, expected, atol=1e-6)
     assert build_graph(stats, "mlgcn").meta["p"] == 0.25
 

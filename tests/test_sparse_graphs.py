@@ -14,8 +14,6 @@ from labelgraph.errors import ConfigError
 from labelgraph.graphs import STATISTICAL_KINDS, binary_graph, mlgcn_graph, reweighted_graph, symmetric_normalize
 from labelgraph.graphs.ks import ks_graph
 from labelgraph.stats import conditional_probability, cooccurrence_counts
-from tests.conftest import require_shared
-from tests.test_graphs import _reference_gen_adj
 
 # every kind whose numbers come from statistics alone (cosine needs embeddings and is sparse on both paths)
 KINDS = [k for k, spec in STATISTICAL_KINDS.items() if spec.needs != "embeddings"]
@@ -144,15 +142,6 @@ def test_threshold_default_is_sparse_above_2000():
     assert SPARSE_ABOVE == 2000
     assert not use_sparse(2000) and use_sparse(2001) and use_sparse(10, True) and not use_sparse(5000, False)
 
-
-@pytest.mark.parametrize("name", ["coco_adj.pkl", "voc_adj.pkl"])
-def test_mlgcn_reference_through_the_sparse_path(name):
-    path = require_shared("mlgcn", name)
-    expected, raw = _reference_gen_adj(path)
-    labels = [f"l{i}" for i in range(len(raw["nums"]))]
-    stats = labelgraph.Artifact.statistics(labels, raw["nums"], raw["adj"], 1)
-    got = build_graph(stats, "mlgcn", tau=0.4, p=0.25, sparse=True)
-    np.testing.assert_allclose(got.to_dense(), expected, atol=1e-6)
 
 
 @settings(max_examples=40, deadline=None)

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import DataError, LabelGraphError
 from ..partial import PartialStatistics
-from .stream import LabelIndex, arrow_ints, label_matrix
+from .stream import LabelIndex, arrow_ints, count_pending
 
 __all__ = ["arrow_csv_shard", "BLOCK_BYTES", "RangeNotRows", "RowCheck"]
 
@@ -147,10 +147,10 @@ def _read(path: Path, header: bool, chunk_size: int, index: LabelIndex, delimite
             pending.append(_pairs(piece, index, label_sep, hashes, pc))
             have += piece.num_rows
             if have == chunk_size:
-                total = _add(total, _count(pending, index))
+                total = _add(total, count_pending(pending, index))
                 pending, have = [], 0
     if pending or total is None:
-        total = _add(total, _count(pending, index))
+        total = _add(total, count_pending(pending, index))
     h = np.sort(np.frombuffer(hashes, dtype=np.int64)) if hashes else np.zeros(0, dtype=np.int64)
     if h.size > 1 and (h[1:] == h[:-1]).any():
         raise _Fallback("a repeated sample id (or hash): the Python path names it")
@@ -219,14 +219,6 @@ def _record_without_nul(path: Path, span: tuple[int, int] | None = None,
 
 def _add(total: PartialStatistics | None, part: PartialStatistics) -> PartialStatistics:
     return part if total is None else total + part
-
-
-def _count(pending: list[tuple[int, np.ndarray, np.ndarray]], index: LabelIndex) -> PartialStatistics:
-    offsets = np.cumsum([0] + [num for num, _, _ in pending])
-    rows = np.concatenate([r + off for (_, r, _), off in zip(pending, offsets)]) if pending else np.zeros(0, np.int64)
-    cols = np.concatenate([c for _, _, c in pending]) if pending else np.zeros(0, np.int64)
-    Y = label_matrix(int(offsets[-1]), rows, cols, len(index.names))
-    return PartialStatistics.of(Y, tuple(index.names), sort=not index.fixed)
 
 
 def _pairs(batch: Any, index: LabelIndex, label_sep: str, hashes: array, pc: Any) -> tuple[int, np.ndarray, np.ndarray]:

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..errors import ConfigError
 from ..labelset import LabelSet
@@ -40,7 +39,7 @@ from ..partial import PartialStatistics
 from ._common import build_labelset, data_error, file_record, require_file, text_lines
 from .parquet import require_pyarrow
 from .plan import ShardPlan, expand_shards
-from .stream import LabelIndex
+from .stream import LabelIndex, count_pending
 
 __all__ = ["read_openimages", "plan_openimages", "read_class_descriptions", "images_distinct", "COLUMNS"]
 
@@ -164,6 +163,8 @@ def images_distinct(paths: Sequence[str | os.PathLike[str]], chunk_size: int = 1
     ...
     labelgraph.errors.DataError: ...copy.csv: ImageID 'b' is also in ...train.csv (...)
     """
+    if len(paths) < 2:  # one file: nothing to compare, and no reason to read it twice
+        return
     seen = np.empty(0, dtype=np.int64)  # sorted hashes of the images of the files before this one
     for k, path in enumerate(paths):
         blocks = [np.fromiter((hash(i) for i in ids), dtype=np.int64, count=len(ids))
@@ -275,8 +276,7 @@ def _shard(shard: str, *, chunk_size: int, sources: tuple[str, ...] | None,
     for table in _grouped(shard, chunk_size, sources):
         num, rows, cols, ids = _images(table, index, min_confidence)
         hashes.extend(hash(i) for i in ids)
-        Y = sp.csr_matrix((np.ones(rows.shape[0], dtype=np.int8), (rows, cols)), shape=(num, len(index.names)))
-        part = PartialStatistics.of(Y, tuple(index.names), sort=True)
+        part = count_pending([(num, rows, cols)], index)  # an open index: a sorted partial
         total = part if total is None else total + part
     _consecutive(shard, hashes, sources)
     total = total if total is not None else PartialStatistics.empty_over(index.names, sort=True)

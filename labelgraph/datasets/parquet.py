@@ -20,7 +20,7 @@ from ..labelset import LabelSet
 from ..partial import PartialStatistics
 from ._common import build_labelset, data_error, file_record, require_file, resolve_labels
 from .plan import ShardPlan, dataset_tag, expand_shards
-from .stream import LabelIndex, arrow_ints, label_matrix
+from .stream import LabelIndex, arrow_ints, count_pending
 
 __all__ = ["read_parquet", "plan_parquet", "require_pyarrow", "list_kind", "label_columns", "count_batches", "collect_labelset",
            "ROWS_PER_SHARD"]
@@ -242,25 +242,13 @@ def count_batches(batches: Iterator[tuple[int, np.ndarray, np.ndarray]], index: 
         pending.append(batch)
         have += batch[0]
         if chunk_size is None or have >= chunk_size:
-            part = _count_pending(pending, index)
+            part = count_pending(pending, index)
             total = part if total is None else total + part
             pending, have = [], 0
     if pending:
-        part = _count_pending(pending, index)
+        part = count_pending(pending, index)
         total = part if total is None else total + part
     return total if total is not None else PartialStatistics.empty_over(index.names, sort=not index.fixed)
-
-
-def _count_pending(pending: list[tuple[int, np.ndarray, np.ndarray]], index: LabelIndex) -> PartialStatistics:
-    if len(pending) == 1:
-        num, rows, cols = pending[0]
-    else:
-        offsets = np.cumsum([0] + [b[0] for b in pending])
-        num = int(offsets[-1])
-        rows = np.concatenate([r + off for (_, r, _), off in zip(pending, offsets)])
-        cols = np.concatenate([c for _, _, c in pending])
-    return PartialStatistics.of(label_matrix(num, rows, cols, len(index.names)), tuple(index.names),
-                                sort=not index.fixed)
 
 
 def _finish(total: PartialStatistics, *, where: str, order: tuple[str, ...] | None, labels_file: str | None,

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from ..partial import PartialStatistics
 from ._common import check_label, data_error, file_record
 
-__all__ = ["LabelIndex", "count_stream", "ids_unique", "label_matrix", "arrow_ints"]
+__all__ = ["LabelIndex", "count_stream", "count_pending", "ids_unique", "label_matrix", "arrow_ints"]
 
 
 class LabelIndex:
@@ -163,16 +163,35 @@ def count_stream(path: Path, samples: Callable[[], Iterable[tuple[int, str, Sequ
             cols.append(index.column(name, lineno))
         r += 1
         if r == chunk_size:
-            total = _add(total, _chunk(rows, cols, r, index))
+            total = _add(total, count_pending([(r, rows, cols)], index))
             rows, cols, r = [], [], 0
     if r or total is None:
-        total = _add(total, _chunk(rows, cols, r, index))
+        total = _add(total, count_pending([(r, rows, cols)], index))
     ids_unique(path, hashes, samples)
     return dataclasses.replace(total, files=(file_record(path),))
 
 
-def _chunk(rows: list[int], cols: list[int], num_rows: int, index: LabelIndex) -> PartialStatistics:
-    Y = label_matrix(num_rows, np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64), len(index.names))
+def count_pending(pending: Sequence[tuple[int, np.ndarray, np.ndarray]], index: LabelIndex) -> PartialStatistics:
+    """The partial statistics of ``(rows, row of each label, its column)`` batches, counted as one chunk.
+
+    An open ``index`` gives the partial in sorted label order.
+
+    Examples
+    --------
+    >>> ix = LabelIndex("x", ("a", "b"))
+    >>> p = count_pending([(2, np.array([0, 1]), np.array([0, 1])), (1, np.array([0]), np.array([0]))], ix)
+    >>> p.n.tolist(), p.num_samples
+    ([2, 1], 3)
+    """
+    if len(pending) == 1:
+        num, rows, cols = pending[0]
+    else:
+        offsets = np.cumsum([0] + [batch[0] for batch in pending])
+        num = int(offsets[-1])
+        rows = np.concatenate([r + off for (_, r, _), off in zip(pending, offsets)]) if pending else \
+            np.zeros(0, np.int64)
+        cols = np.concatenate([c for _, _, c in pending]) if pending else np.zeros(0, np.int64)
+    Y = label_matrix(num, np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64), len(index.names))
     return PartialStatistics.of(Y, tuple(index.names), sort=not index.fixed)  # an open list: sorted partials
 
 

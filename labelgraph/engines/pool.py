@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import os
 import sys
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from typing import Any, Callable, Sequence
@@ -21,10 +20,9 @@ def default_workers() -> int:
     >>> default_workers() >= 1
     True
     """
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    from .._threads import usable_cpus
+
+    return usable_cpus()
 
 
 def pool_map_reduce(task: Callable[[Any], PartialStatistics], shards: Sequence[Any], *,

@@ -592,7 +592,9 @@ def default_workers(local_processes: int | None = None) -> int:
     >>> default_workers(1) == min(8, cpus - 1), default_workers(cpus)
     (True, 0)
     """
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    from .._threads import usable_cpus
+
+    cpus = usable_cpus()
     if local_processes is None:
         local_processes = int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1)
     return max(0, min(8, cpus // max(1, local_processes) - 1))
